@@ -1,0 +1,67 @@
+"""What the operator sees in the terminal: progress on a terminal, one line per problem, a summary.
+
+Problems of one reason beyond ``FOLD_AFTER`` are folded into a count, so a flood of failing
+article pages never hides the one failing feed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from digest.records import BuildReport, Problem
+
+FOLD_AFTER = 5
+
+
+def problem_lines(problems: tuple[Problem, ...]) -> list[str]:
+    """One line per problem, the same reason folded after ``FOLD_AFTER`` lines."""
+    shown: Counter[str] = Counter()
+    lines: list[str] = []
+    for problem in problems:
+        shown[problem.reason] += 1
+        if shown[problem.reason] <= FOLD_AFTER:
+            lines.append(f"warning: {problem.line()}")
+    for reason, count in sorted(shown.items()):
+        if count > FOLD_AFTER:
+            lines.append(f"warning: ... and {count - FOLD_AFTER} more '{reason}' problems")
+    return lines
+
+
+def summary_line(report: BuildReport) -> str:
+    by_reason = Counter(problem.reason for problem in report.problems)
+    reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(by_reason.items()))
+    return (
+        f"built: {report.stories} stories in {report.editions} editions from {report.articles_kept} articles "
+        f"({report.articles_excluded} excluded); feeds: {report.feeds_total - report.feeds_failed} ok, "
+        f"{report.feeds_failed} failing; {report.entries_new} new items, {report.articles_fetched} pages; "
+        f"{report.files_written} files written" + (f"; problems: {reasons}" if reasons else "")
+    )
+
+
+def print_report(report: BuildReport, stream: TextIO = sys.stderr) -> None:
+    for line in problem_lines(report.problems):
+        print(line, file=stream)
+    print(summary_line(report), file=stream)
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress bar on a terminal; nothing at all otherwise."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import Progress  # deferred: rich costs start-up time a quiet rebuild need not pay
+
+    with Progress(transient=True) as bar:
+        tasks: dict[str, object] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{stage:>9}", total=total)
+            bar.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
+
+        yield update

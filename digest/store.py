@@ -1,0 +1,458 @@
+"""The SQLite store: the only state shared between stages and between runs.
+
+One file (WAL mode), a schema version with forward migrations, and a lock file so that two
+builds never write at once. Rows are never deleted by a build: a feed that fails keeps its
+items, an excluded article keeps its row and its reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from digest.errors import StoreBusyError, StoreError
+from digest.records import (
+    Article,
+    Entry,
+    Exclusion,
+    FeedSource,
+    FeedState,
+    FetchResult,
+    Judgement,
+    PageText,
+    ParsedFeed,
+    Problem,
+)
+
+log = logging.getLogger(__name__)
+
+# Each entry upgrades the schema by one version; never edit a released one, append.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE feeds (
+        url TEXT PRIMARY KEY, current_url TEXT NOT NULL, name TEXT NOT NULL,
+        etag TEXT, last_modified TEXT, body_sha256 TEXT,
+        last_status TEXT NOT NULL DEFAULT 'new', last_error TEXT, failing_since TEXT,
+        last_checked TEXT, last_ok TEXT, retired INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE entries (
+        url TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, guid TEXT NOT NULL, feed_url TEXT NOT NULL,
+        title TEXT NOT NULL, source TEXT NOT NULL, author TEXT NOT NULL, published TEXT,
+        summary_html TEXT NOT NULL, content_html TEXT NOT NULL,
+        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL
+    );
+    CREATE INDEX entries_feed ON entries(feed_url);
+    CREATE TABLE pages (
+        url TEXT PRIMARY KEY, text TEXT NOT NULL, title TEXT NOT NULL, author TEXT NOT NULL,
+        published TEXT, language TEXT NOT NULL, origin TEXT NOT NULL, fallback_reason TEXT,
+        extracted_at TEXT NOT NULL
+    );
+    CREATE TABLE judgements (
+        article_id TEXT PRIMARY KEY, on_topic INTEGER NOT NULL, score REAL NOT NULL,
+        harms TEXT NOT NULL, responses TEXT NOT NULL, evidence TEXT NOT NULL, reason TEXT NOT NULL
+    );
+    CREATE TABLE edition_stories (
+        story_id TEXT PRIMARY KEY, edition_key TEXT NOT NULL, assigned_at TEXT NOT NULL
+    );
+    CREATE TABLE editions (
+        key TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, start TEXT NOT NULL, end TEXT NOT NULL
+    );
+    CREATE TABLE sends (
+        edition_key TEXT NOT NULL, recipient TEXT NOT NULL, status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, updated_at TEXT NOT NULL,
+        PRIMARY KEY (edition_key, recipient)
+    );
+    """,
+)
+
+LOCK_WAIT_S = 10.0
+
+
+def article_id(url: str) -> str:
+    """A stable id from the canonical URL."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class Store:
+    """A connection to the store; use ``Store.open`` as a context manager."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection, lock: IO[str] | None) -> None:
+        self.path = path
+        self.db = db
+        self._lock = lock
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, path: Path, *, wait_s: float = LOCK_WAIT_S) -> Iterator[Store]:
+        lock = _acquire_lock(path, wait_s)
+        try:
+            db = _connect(path)
+        except BaseException:
+            lock.close()
+            raise
+        store = cls(path, db, lock)
+        try:
+            yield store
+        finally:
+            db.close()
+            lock.close()
+
+    @classmethod
+    @contextlib.contextmanager
+    def open_readonly(cls, path: Path) -> Iterator[Store]:
+        """For reporting and sending from a store another process may be building."""
+        if not path.exists():
+            raise StoreError(f"{path}: no store here yet (run a build first)")
+        db = _connect(path)
+        try:
+            yield cls(path, db, None)
+        finally:
+            db.close()
+
+    # --- feeds -----------------------------------------------------------------------
+
+    def sync_feeds(self, feeds: Sequence[FeedSource], now: datetime) -> list[FeedState]:
+        """Add newly configured feeds; return the states of configured feeds, in config order."""
+        with self.db:
+            for feed in feeds:
+                self.db.execute(
+                    "INSERT INTO feeds(url, current_url, name) VALUES (?, ?, ?) "
+                    "ON CONFLICT(url) DO UPDATE SET name = excluded.name",
+                    (feed.url, feed.url, feed.name),
+                )
+        states = {state.url: state for state in self.feed_states()}
+        return [states[feed.url] for feed in feeds]
+
+    def feed_states(self) -> list[FeedState]:
+        rows = self.db.execute("SELECT * FROM feeds ORDER BY name, url").fetchall()
+        counts = dict(self.db.execute("SELECT feed_url, count(*) FROM entries GROUP BY feed_url").fetchall())
+        return [_feed_state(row, counts.get(row["url"], 0)) for row in rows]
+
+    def record_feed_fetch(self, state: FeedState, result: FetchResult, now: datetime) -> FeedState:
+        """Remember what a fetch said about the feed; return the updated state."""
+        updated = _feed_after_fetch(state, result, now)
+        with self.db:
+            self.db.execute(
+                "UPDATE feeds SET current_url=?, etag=?, last_modified=?, last_status=?, last_error=?, "
+                "failing_since=?, last_checked=?, last_ok=?, retired=? WHERE url=?",
+                (
+                    updated.current_url,
+                    updated.etag,
+                    updated.last_modified,
+                    updated.last_status,
+                    updated.last_error,
+                    _iso(updated.failing_since),
+                    _iso(updated.last_checked),
+                    _iso(updated.last_ok),
+                    int(updated.retired),
+                    updated.url,
+                ),
+            )
+        return updated
+
+    def body_changed(self, state: FeedState, body: bytes) -> bool:
+        """False when the feed's body is byte-identical to the last one parsed."""
+        return hashlib.sha256(body).hexdigest() != state.body_sha256
+
+    def mark_parsed(self, state: FeedState, body: bytes) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE feeds SET body_sha256=? WHERE url=?", (hashlib.sha256(body).hexdigest(), state.url)
+            )
+
+    def mark_unchanged(self, state: FeedState) -> FeedState:
+        with self.db:
+            self.db.execute("UPDATE feeds SET last_status='unchanged' WHERE url=?", (state.url,))
+        return replace(state, last_status="unchanged")
+
+    # --- entries and pages -----------------------------------------------------------
+
+    def save_entries(self, parsed: ParsedFeed, now: datetime) -> int:
+        """Upsert the feed's entries; first-seen times are kept. Returns how many are new."""
+        before = self._count("entries")
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO entries(url, id, guid, feed_url, title, source, author, published, "
+                "summary_html, content_html, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(url) DO UPDATE SET title=excluded.title, author=excluded.author, "
+                "summary_html=excluded.summary_html, content_html=excluded.content_html, "
+                "published=coalesce(entries.published, excluded.published), last_seen=excluded.last_seen",
+                [_entry_row(entry, now) for entry in parsed.entries],
+            )
+        return self._count("entries") - before
+
+    def entries_without_text(self) -> list[Entry]:
+        rows = self.db.execute(
+            "SELECT e.* FROM entries e LEFT JOIN pages p ON p.url = e.url WHERE p.url IS NULL "
+            "ORDER BY e.first_seen, e.url"
+        ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def save_pages(self, pages: Iterable[PageText], now: datetime) -> int:
+        rows = [_page_row(page, now) for page in pages]
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO pages(url, text, title, author, published, language, origin, "
+                "fallback_reason, extracted_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+        return len(rows)
+
+    def articles(self, now: datetime, max_age_days: int) -> list[Article]:
+        """Entries joined with their page text, first seen within the window, oldest first."""
+        oldest = now - timedelta(days=max_age_days)
+        rows = self.db.execute(
+            "SELECT e.*, p.text, p.title AS page_title, p.author AS page_author, p.published AS "
+            "page_published, p.language, p.origin, p.fallback_reason FROM entries e "
+            "JOIN pages p ON p.url = e.url ORDER BY e.first_seen, e.url"
+        ).fetchall()
+        articles = (_article(row, now) for row in rows)
+        return [a for a in articles if a.published >= oldest]
+
+    # --- judgements, stories, editions -----------------------------------------------
+
+    def save_judgements(self, judgements: Mapping[str, Judgement]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO judgements VALUES (?,?,?,?,?,?,?)",
+                [_judgement_row(j) for j in judgements.values()],
+            )
+
+    def exclusions(self) -> list[Exclusion]:
+        rows = self.db.execute(
+            "SELECT e.id, e.url, e.title, e.source, j.score, j.reason, j.evidence FROM judgements j "
+            "JOIN entries e ON e.id = j.article_id WHERE j.on_topic = 0 ORDER BY e.source, e.title, e.id"
+        ).fetchall()
+        return [
+            Exclusion(r["id"], r["url"], r["title"], r["source"], r["score"], r["reason"], _tuple(r["evidence"]))
+            for r in rows
+        ]
+
+    def edition_of_stories(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT story_id, edition_key FROM edition_stories").fetchall())
+
+    def assign_stories(self, assignments: Mapping[str, str], now: datetime) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO edition_stories VALUES (?,?,?)",
+                [(story, key, now.isoformat()) for story, key in sorted(assignments.items())],
+            )
+
+    def edition_numbers(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT key, number FROM editions").fetchall())
+
+    def save_edition(self, key: str, number: int, start: str, end: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR IGNORE INTO editions VALUES (?,?,?,?)", (key, number, start, end))
+
+    # --- reporting -------------------------------------------------------------------
+
+    def failing_feeds(self, now: datetime) -> list[Problem]:
+        problems = []
+        for state in self.feed_states():
+            if state.last_status == "error" and state.failing_since:
+                since = _duration(now - state.failing_since)
+                problems.append(Problem(state.name, "feed_failing", f"{state.last_error} (failing for {since})"))
+        return problems
+
+    def integrity_ok(self) -> bool:
+        return bool(self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+    def _count(self, table: str) -> int:
+        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+# --- connection and lock ---------------------------------------------------------------
+
+
+def _acquire_lock(path: Path, wait_s: float) -> IO[str]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(path.with_name(path.name + ".lock"), "w")  # noqa: SIM115 (held for the build)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the store's folder or lock: {exc.strerror}") from None
+    give_up = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except BlockingIOError:
+            if time.monotonic() >= give_up:
+                lock.close()
+                raise StoreBusyError(
+                    f"{path}: another build is using this store (waited {wait_s:.0f} s); try again later"
+                ) from None
+            time.sleep(0.2)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(path, timeout=30.0)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        _migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot open the store: {exc}") from None
+    return db
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(MIGRATIONS):
+        raise StoreError(f"store schema version {version} is newer than this program ({len(MIGRATIONS)})")
+    for number in range(version, len(MIGRATIONS)):
+        with db:
+            db.executescript(f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;")
+        log.debug("store migrated to schema version %d", number + 1)
+
+
+# --- rows <-> records ------------------------------------------------------------------
+
+
+def _tuple(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+def _duration(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h"
+
+
+def _feed_state(row: sqlite3.Row, entry_count: int) -> FeedState:
+    return FeedState(
+        url=row["url"],
+        current_url=row["current_url"],
+        name=row["name"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        body_sha256=row["body_sha256"],
+        last_status=row["last_status"],
+        last_error=row["last_error"],
+        failing_since=_moment(row["failing_since"]),
+        last_checked=_moment(row["last_checked"]),
+        last_ok=_moment(row["last_ok"]),
+        retired=bool(row["retired"]),
+        entry_count=entry_count,
+    )
+
+
+def _feed_after_fetch(state: FeedState, result: FetchResult, now: datetime) -> FeedState:
+    current_url = result.permanent_redirect or state.current_url
+    if result.problem is None and result.status is not None and result.status < 400:
+        return replace(
+            state,
+            current_url=current_url,
+            etag=result.etag or state.etag,
+            last_modified=result.last_modified or state.last_modified,
+            last_status="not_modified" if result.not_modified else "ok",
+            last_error=None,
+            failing_since=None,
+            last_checked=now,
+            last_ok=now,
+        )
+    gone = result.status == 410
+    return replace(
+        state,
+        current_url=current_url,
+        last_status="gone" if gone else "error",
+        last_error=result.problem.line() if result.problem else f"HTTP {result.status}",
+        failing_since=state.failing_since or now,
+        last_checked=now,
+        retired=state.retired or gone,
+    )
+
+
+def _entry_row(entry: Entry, now: datetime) -> tuple[Any, ...]:
+    return (
+        entry.url,
+        article_id(entry.url),
+        entry.guid,
+        entry.feed_url,
+        entry.title,
+        entry.source,
+        entry.author,
+        _iso(entry.published),
+        entry.summary_html,
+        entry.content_html,
+        now.isoformat(),
+        now.isoformat(),
+    )
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    return Entry(
+        feed_url=row["feed_url"],
+        guid=row["guid"],
+        url=row["url"],
+        title=row["title"],
+        source=row["source"],
+        author=row["author"],
+        published=_moment(row["published"]),
+        summary_html=row["summary_html"],
+        content_html=row["content_html"],
+    )
+
+
+def _page_row(page: PageText, now: datetime) -> tuple[Any, ...]:
+    return (
+        page.url,
+        page.text,
+        page.title,
+        page.author,
+        _iso(page.published),
+        page.language,
+        page.origin,
+        page.fallback_reason,
+        now.isoformat(),
+    )
+
+
+def _article(row: sqlite3.Row, now: datetime) -> Article:
+    first_seen = _moment(row["first_seen"]) or now
+    published = _moment(row["published"]) or _moment(row["page_published"]) or first_seen
+    return Article(
+        id=row["id"],
+        url=row["url"],
+        feed_url=row["feed_url"],
+        source=row["source"],
+        title=row["title"] or row["page_title"],
+        text=row["text"],
+        published=min(published, now),
+        first_seen=first_seen,
+        author=row["author"] or row["page_author"],
+        language=row["language"],
+        text_origin=row["origin"],
+        fallback_reason=row["fallback_reason"],
+    )
+
+
+def _judgement_row(judgement: Judgement) -> tuple[Any, ...]:
+    return (
+        judgement.article_id,
+        int(judgement.on_topic),
+        judgement.score,
+        json.dumps(list(judgement.harms)),
+        json.dumps(list(judgement.responses)),
+        json.dumps(list(judgement.evidence)),
+        judgement.reason,
+    )

@@ -1,0 +1,50 @@
+"""Publishing: a whole tree swapped in, unchanged files kept, foreign folders never replaced."""
+
+from pathlib import Path
+
+import pytest
+
+from digest.errors import OutputError
+from digest.publish import MARKER, publish_tree
+from digest.records import OutputFile
+
+
+def test_first_publish_then_only_changed_files_are_written(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = [OutputFile("index.html", b"one"), OutputFile("a/b.html", b"same"), OutputFile("gone.txt", b"x")]
+    assert publish_tree(first, out) == 3
+    inode_same = (out / "a/b.html").stat().st_ino
+    second = [OutputFile("index.html", b"two"), OutputFile("a/b.html", b"same")]
+    assert publish_tree(second, out) == 1
+    assert (out / "index.html").read_bytes() == b"two"
+    assert (out / "a/b.html").stat().st_ino == inode_same  # untouched: hard-linked from the old tree
+    assert not (out / "gone.txt").exists()  # orphans removed
+    assert (out / MARKER).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
+
+
+def test_a_foreign_folder_is_never_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "home"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    with pytest.raises(OutputError, match="not a site this tool wrote"):
+        publish_tree([OutputFile("index.html", b"x")], out)
+    assert (out / "precious.txt").read_text() == "keep me"
+
+
+def test_unsafe_paths_fail_and_leave_the_previous_site(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish_tree([OutputFile("index.html", b"old")], out)
+    with pytest.raises(OutputError):
+        publish_tree([OutputFile("index.html", b"new"), OutputFile("../escape.txt", b"x")], out)
+    assert (out / "index.html").read_bytes() == b"old"
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_unwritable_output_is_a_one_line_error(tmp_path: Path) -> None:
+    # A regular file where the parent folder should be: fails for root too (unlike chmod).
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    with pytest.raises(OutputError, match="cannot write the site") as caught:
+        publish_tree([OutputFile("index.html", b"x")], blocker / "site")
+    assert "\n" not in str(caught.value)
