@@ -21,8 +21,14 @@ lint: install
 	$(VENV)/bin/ruff format --check digest tests
 	$(VENV)/bin/mypy --strict digest
 
-test: install lint
+test: install browser-deps lint
 	$(PY) -m pytest -q
+
+# Headless Chromium from Debian (Playwright drives it through executable_path; it never downloads
+# a browser of its own) and axe-core from npm, injected into pages by the browser tests.
+browser-deps:
+	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
+	test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --loglevel=error
 
 unit: install
 	$(PY) -m pytest -q tests/unit
