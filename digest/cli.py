@@ -73,7 +73,9 @@ _BUILD_HELP = (
 
 
 def _common(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--config", type=Path, default=Path("digest.toml"), help="config file (default: digest.toml)")
+    command.add_argument(
+        "--config", type=Path, default=Path("digest.toml"), help="config file (default: digest.toml)"
+    )
     command.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
     command.add_argument("--now", type=parse_now, help="fix the clock, e.g. 2026-11-22T12:00:00Z")
     command.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -98,7 +100,10 @@ def run_build(args: argparse.Namespace) -> int:
     from digest.store import Store
 
     config = load_config(args.config)
-    with Store.open(config.resolve(config.store.path)) as store, progress_bar(sys.stderr.isatty()) as progress:
+    with (
+        Store.open(config.resolve(config.store.path)) as store,
+        progress_bar(sys.stderr.isatty()) as progress,
+    ):
         options = BuildOptions(out_dir=args.out, now=_now(args), progress=progress, offline=args.offline)
         report = build(config, store, options)
     print_report(report)
@@ -120,7 +125,10 @@ def run_demo(args: argparse.Namespace) -> int:
         args.config, args.offline = config_path, False
         args.now = now
         run_build(args)
-    print(f"preview: make serve, then open http://127.0.0.1:8000/ (or open {args.out}/index.html)", file=sys.stderr)
+    print(
+        f"preview: make serve, then open http://127.0.0.1:8000/ (or open {args.out}/index.html)",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -53,7 +53,9 @@ def period_of(day: date, kind: str) -> Period:
     return Period(f"{year:04d}-W{week:02d}", start, start + timedelta(days=6))
 
 
-def assign(stories: Sequence[Story], store: EditionStore, options: EditionsConfig, now: datetime) -> list[Edition]:
+def assign(
+    stories: Sequence[Story], store: EditionStore, options: EditionsConfig, now: datetime
+) -> list[Edition]:
     """Place new stories, persist the placements, and return every edition, newest first."""
     placed = store.edition_of_stories()
     numbers = store.edition_numbers()

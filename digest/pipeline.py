@@ -84,7 +84,9 @@ def gather_feeds(
     states = [state for state in store.sync_feeds(config.feeds, options.now) if not state.retired]
     sources = {feed.url: feed for feed in config.feeds}
     requests = [FetchRequest(s.current_url, s.etag, s.last_modified) for s in states]
-    results = fetch.fetch_many(requests, config.fetch, deadline=deadline, on_result=_ticker(options, "feeds", len(requests)))
+    results = fetch.fetch_many(
+        requests, config.fetch, deadline=deadline, on_result=_ticker(options, "feeds", len(requests))
+    )
     problems: list[Problem] = []
     for state, result in zip(states, results, strict=True):
         updated = store.record_feed_fetch(state, result, options.now)
@@ -132,11 +134,15 @@ def fetch_and_extract(
             owners.append(index)
             pages.append(None)
         else:
-            reason = result.problem.line() if result.problem else f"not an HTML page ({media_type or 'no type'})"
+            reason = (
+                result.problem.line() if result.problem else f"not an HTML page ({media_type or 'no type'})"
+            )
             pages.append(extract.fallback_page(entry, reason))
     for index, page in zip(owners, extract.extract_many(jobs, config.build.workers), strict=True):
         entry = entries[index]
-        pages[index] = page if page.text else extract.fallback_page(entry, page.fallback_reason or "no text found")
+        pages[index] = (
+            page if page.text else extract.fallback_page(entry, page.fallback_reason or "no text found")
+        )
     return [page for page in pages if page is not None]
 
 
@@ -180,6 +186,3 @@ def _ticker(options: BuildOptions, stage: str, total: int) -> Callable[[object],
 def _check_budget(deadline: float) -> None:
     if time.monotonic() > deadline:
         raise BudgetExceeded("the build ran past its wall-clock budget (build.budget_s)")
-
-
-

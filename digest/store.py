@@ -242,7 +242,9 @@ class Store:
             "JOIN entries e ON e.id = j.article_id WHERE j.on_topic = 0 ORDER BY e.source, e.title, e.id"
         ).fetchall()
         return [
-            Exclusion(r["id"], r["url"], r["title"], r["source"], r["score"], r["reason"], _tuple(r["evidence"]))
+            Exclusion(
+                r["id"], r["url"], r["title"], r["source"], r["score"], r["reason"], _tuple(r["evidence"])
+            )
             for r in rows
         ]
 
@@ -270,7 +272,9 @@ class Store:
         for state in self.feed_states():
             if state.last_status == "error" and state.failing_since:
                 since = _duration(now - state.failing_since)
-                problems.append(Problem(state.name, "feed_failing", f"{state.last_error} (failing for {since})"))
+                problems.append(
+                    Problem(state.name, "feed_failing", f"{state.last_error} (failing for {since})")
+                )
         return problems
 
     def integrity_ok(self) -> bool:

@@ -11,9 +11,15 @@ from digest.store import Store
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)  # Wednesday of ISO week 48
 
 
-def _story(name: str, published: datetime, responses: tuple[str, ...] = ("prosecution",), outlets: int = 1) -> Story:
-    sources = tuple(Source(f"{name}{i}", f"https://n.example/{name}{i}", name, f"O{i}") for i in range(outlets))
-    return Story(name, name, f"{name}0", sources, (), (), Tags(responses=responses), 1.0, published, published)
+def _story(
+    name: str, published: datetime, responses: tuple[str, ...] = ("prosecution",), outlets: int = 1
+) -> Story:
+    sources = tuple(
+        Source(f"{name}{i}", f"https://n.example/{name}{i}", name, f"O{i}") for i in range(outlets)
+    )
+    return Story(
+        name, name, f"{name}0", sources, (), (), Tags(responses=responses), 1.0, published, published
+    )
 
 
 def test_periods() -> None:

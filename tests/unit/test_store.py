@@ -43,10 +43,14 @@ def test_first_seen_is_kept_and_failure_loses_nothing(tmp_path: Path) -> None:
 def test_permanent_redirect_and_gone(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
         [state] = store.sync_feeds([FEED], NOW)
-        moved = FetchResult(FEED.url, "https://feeds.example/new.xml", 200, permanent_redirect="https://feeds.example/new.xml")
+        moved = FetchResult(
+            FEED.url, "https://feeds.example/new.xml", 200, permanent_redirect="https://feeds.example/new.xml"
+        )
         state = store.record_feed_fetch(state, moved, NOW)
         assert state.current_url == "https://feeds.example/new.xml"
-        gone = FetchResult(state.current_url, state.current_url, 410, problem=Problem(FEED.url, "gone", "HTTP 410"))
+        gone = FetchResult(
+            state.current_url, state.current_url, 410, problem=Problem(FEED.url, "gone", "HTTP 410")
+        )
         state = store.record_feed_fetch(state, gone, NOW)
         assert state.retired and state.last_status == "gone"
 

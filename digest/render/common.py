@@ -1,0 +1,234 @@
+"""What every renderer shares: stable paths and slugs, absolute URLs, dates, and the site index.
+
+Paths are relative to the site root, in file form (``stories/<id>/index.html``) so a page links to
+a file and the site works from ``file://``; absolute URLs (feeds, sitemap, canonical) use the
+directory form (``https://host/stories/<id>/``). Every path comes from an id, key or slug only, so
+it is the same on every rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from digest.records import Edition, Story, SummarySentence
+from digest.urls import strip_tracking
+
+# The listing kinds: folder name -> what a story's tags give it.
+LISTING_KINDS = ("tags", "jurisdictions", "organisations", "sources")
+KIND_TITLES = {
+    "tags": "Topics",
+    "jurisdictions": "Jurisdictions",
+    "organisations": "Organisations",
+    "sources": "Sources",
+}
+KIND_SINGULAR = {
+    "tags": "Topic",
+    "jurisdictions": "Jurisdiction",
+    "organisations": "Organisation",
+    "sources": "Source",
+}
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+# --- slugs and paths -----------------------------------------------------------------------
+
+
+def slugify(name: str) -> str:
+    """``"Coimisiún na Meán"`` -> ``"coimisiun-na-mean"``; a hash when nothing Latin is left."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = _NOT_SLUG.sub("-", ascii_name.lower()).strip("-")[:60].strip("-")
+    return slug or "x-" + _short_hash(name)
+
+
+def assign_slugs(names: Iterable[str]) -> dict[str, str]:
+    """A distinct slug per name; names whose slugs collide each get a hash suffix."""
+    unique = sorted(set(names))
+    counts = Counter(slugify(name) for name in unique)
+    return {
+        name: slugify(name) if counts[slugify(name)] == 1 else f"{slugify(name)}-{_short_hash(name)}"
+        for name in unique
+    }
+
+
+def segment(identifier: str) -> str:
+    """An id or key as one path segment: kept when already safe, slugged otherwise."""
+    return identifier if _SAFE_SEGMENT.match(identifier) else slugify(identifier)
+
+
+def story_path(story_id: str) -> str:
+    return f"stories/{segment(story_id)}/index.html"
+
+
+def edition_path(key: str) -> str:
+    return f"editions/{segment(key)}/index.html"
+
+
+def listing_path(kind: str, slug: str) -> str:
+    return f"{kind}/{slug}/index.html"
+
+
+def root_of(path: str) -> str:
+    """The relative prefix from the page at ``path`` back to the site root."""
+    return "../" * path.count("/")
+
+
+def absolute_url(base_url: str, path: str) -> str:
+    """The public URL of ``path``: directory form for ``index.html`` pages."""
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    if path == "index.html" or path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    return urljoin(base, path)
+
+
+def outbound(url: str) -> str:
+    """``url`` without tracking parameters (``lexicon/tracking.toml``); not http(s) becomes ``"#"``."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https"):
+        return "#"
+    return urlunsplit(parts._replace(query=strip_tracking(parts.query)))
+
+
+def host(url: str) -> str:
+    return urlsplit(url).hostname or url
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+
+def utc(moment: datetime) -> datetime:
+    """Naive datetimes are taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def rfc3339(moment: datetime) -> str:
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def long_date(day: date | datetime) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def how_long(since: datetime, now: datetime) -> str:
+    """A rough duration for people: ``"3 days"``, ``"5 hours"``, ``"under an hour"``."""
+    hours = int((utc(now) - utc(since)).total_seconds() // 3600)
+    if hours >= 48:
+        return f"{hours // 24} days"
+    if hours >= 1:
+        return f"{hours} hour{'s' if hours > 1 else ''}"
+    return "under an hour"
+
+
+# --- the site index --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SiteIndex:
+    """Look-ups computed once per build and shared by every renderer."""
+
+    stories_by_id: dict[str, Story]
+    edition_of: dict[str, Edition]  # story id -> its edition
+    slugs: dict[str, dict[str, str]]  # kind -> name -> slug
+    listings: dict[str, dict[str, tuple[Story, ...]]]  # kind -> name -> stories, newest first
+    related_by: dict[str, tuple[str, ...]]  # "topic:<name>" / "organisation:<name>" -> story ids
+
+    def link(self, kind: str, name: str) -> str:
+        return listing_path(kind, self.slugs[kind][name])
+
+
+def newest_first(stories: Iterable[Story]) -> list[Story]:
+    return sorted(stories, key=lambda story: (-utc(story.published).timestamp(), story.id))
+
+
+def names_of(story: Story, kind: str) -> tuple[str, ...]:
+    """The names under which ``story`` is listed in ``kind``."""
+    if kind == "tags":
+        return story.tags.harms + story.tags.responses
+    if kind == "jurisdictions":
+        return story.tags.jurisdictions
+    if kind == "organisations":
+        return story.tags.organisations
+    return tuple(dict.fromkeys(source.source for source in story.sources))
+
+
+def build_index(stories: Sequence[Story], editions: Sequence[Edition]) -> SiteIndex:
+    ordered = newest_first(stories)
+    listings: dict[str, dict[str, tuple[Story, ...]]] = {}
+    for kind in LISTING_KINDS:
+        grouped: dict[str, list[Story]] = {}
+        for story in ordered:
+            for name in dict.fromkeys(names_of(story, kind)):
+                grouped.setdefault(name, []).append(story)
+        listings[kind] = {
+            name: tuple(grouped[name]) for name in sorted(grouped, key=lambda name: (name.casefold(), name))
+        }
+    return SiteIndex(
+        stories_by_id={story.id: story for story in stories},
+        edition_of={story_id: edition for edition in editions for story_id in edition.story_ids},
+        slugs={kind: assign_slugs(listings[kind]) for kind in LISTING_KINDS},
+        listings=listings,
+        related_by=_relations(ordered),
+    )
+
+
+def edition_stories(edition: Edition, index: SiteIndex) -> list[Story]:
+    """The edition's stories in rank order, skipping ids the build no longer has."""
+    return [
+        index.stories_by_id[story_id] for story_id in edition.story_ids if story_id in index.stories_by_id
+    ]
+
+
+def related_stories(story: Story, index: SiteIndex, limit: int = 5) -> list[Story]:
+    """Stories sharing a topic or organisation with ``story``: most shared first, then newest."""
+    shared: Counter[str] = Counter()
+    for key in _relation_keys(story):
+        shared.update(index.related_by.get(key, ()))
+    del shared[story.id]
+    ranked = heapq.nsmallest(limit, shared.items(), key=lambda item: _related_order(item, index))
+    return [index.stories_by_id[story_id] for story_id, _ in ranked]
+
+
+def _relation_keys(story: Story) -> tuple[str, ...]:
+    topics = tuple(f"topic:{name}" for name in story.tags.harms + story.tags.responses)
+    return topics + tuple(f"organisation:{name}" for name in story.tags.organisations)
+
+
+def _related_order(item: tuple[str, int], index: SiteIndex) -> tuple[int, float, str]:
+    story_id, count = item
+    return (-count, -utc(index.stories_by_id[story_id].published).timestamp(), story_id)
+
+
+def _relations(stories: Sequence[Story]) -> dict[str, tuple[str, ...]]:
+    """Relation key (``topic:harassment``) -> ids of the stories that have it."""
+    members: dict[str, list[str]] = {}
+    for story in stories:
+        for key in dict.fromkeys(_relation_keys(story)):
+            members.setdefault(key, []).append(story.id)
+    return {key: tuple(ids) for key, ids in members.items()}
+
+
+def numbered_summary(story: Story) -> list[tuple[SummarySentence, int | str, str]]:
+    """Each summary sentence with the number and outlet of the source it came from."""
+    numbers = {
+        source.article_id: (position, source.source) for position, source in enumerate(story.sources, 1)
+    }
+    by_url = {source.url: (position, source.source) for position, source in enumerate(story.sources, 1)}
+    numbered: list[tuple[SummarySentence, int | str, str]] = []
+    for sentence in story.summary:
+        number, outlet = (
+            numbers.get(sentence.article_id) or by_url.get(sentence.url) or (0, host(sentence.url))
+        )
+        numbered.append((sentence, number or "source", outlet))
+    return numbered

@@ -1,0 +1,123 @@
+"""The Markdown edition (CommonMark): ``digest.md`` for the latest edition and
+``editions/<key>/edition.md`` for each one.
+
+Text from sources is escaped so no title or quote can turn into markup (raw HTML included);
+links are absolute so the file reads the same wherever it is pasted.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from digest.records import Edition, OutputFile, Quote, Source, Story
+from digest.render import common
+from digest.render.common import SiteIndex
+
+if TYPE_CHECKING:
+    from digest.render import SiteData
+
+log = logging.getLogger(__name__)
+
+# ASCII punctuation that can start markup anywhere in a CommonMark line.
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~!])")
+# What can start a block (heading, list, quote, rule, setext underline) at the start of a line.
+_BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")
+# A "<" that does not open an autolink would start raw HTML, which passes through CommonMark.
+_RAW_HTML = re.compile(r"<(?!(?:https?://|mailto:)[^\s<>]*>)")
+_WHITESPACE = re.compile(r"\s+")
+_URL_UNSAFE = {" ": "%20", "<": "%3C", ">": "%3E", "(": "%28", ")": "%29", "\\": "%5C"}
+
+
+def escape(text: str) -> str:
+    """``text`` as literal CommonMark inline content, on one line."""
+    flat = _WHITESPACE.sub(" ", text).strip()
+    escaped = _INLINE_SPECIAL.sub(r"\\\1", flat)
+    return _BLOCK_START.sub(lambda match: match.group(1) + "\\" + match.group(2), escaped, count=1)
+
+
+def without_raw_html(source: str) -> str:
+    """The operator's own Markdown, kept as written except raw HTML, which is shown as text."""
+    return _RAW_HTML.sub(r"\\<", source)
+
+
+def link(text: str, url: str) -> str:
+    target = "".join(_URL_UNSAFE.get(char, char) for char in common.outbound(url))
+    return f"[{escape(text)}]({target})"
+
+
+def render_markdown_editions(data: SiteData, index: SiteIndex) -> list[OutputFile]:
+    files = [
+        OutputFile(
+            f"editions/{common.segment(edition.key)}/edition.md", edition_markdown(edition, data, index)
+        )
+        for edition in data.editions
+    ]
+    latest = edition_markdown(data.editions[0], data, index) if data.editions else _empty(data)
+    return [OutputFile("digest.md", latest), *files]
+
+
+def _empty(data: SiteData) -> bytes:
+    return f"# {escape(data.site.title)}\n\nNo edition has been published yet.\n".encode()
+
+
+def edition_markdown(edition: Edition, data: SiteData, index: SiteIndex) -> bytes:
+    site_url = common.absolute_url(data.site.base_url, "index.html")
+    edition_url = common.absolute_url(data.site.base_url, common.edition_path(edition.key))
+    stories = common.edition_stories(edition, index)
+    blocks = [
+        f"# {escape(edition.title)}",
+        f"{link(data.site.title, site_url)}, edition {edition.number}: {len(stories)} "
+        f"stor{'y' if len(stories) == 1 else 'ies'}. Read it online: <{edition_url}>",
+    ]
+    if edition.editor_note.strip():
+        blocks.append(without_raw_html(edition.editor_note.strip()))
+    for title, members in _sections(edition, index):
+        blocks.append(f"## {escape(title)}")
+        blocks += [story_markdown(story, data) for story in members]
+    return ("\n\n".join(blocks) + "\n").encode("utf-8")
+
+
+def _sections(edition: Edition, index: SiteIndex) -> list[tuple[str, list[Story]]]:
+    stories = index.stories_by_id
+    if not edition.sections:
+        return [("This edition", common.edition_stories(edition, index))]
+    return [(s.title, [stories[i] for i in s.story_ids if i in stories]) for s in edition.sections]
+
+
+def story_markdown(story: Story, data: SiteData) -> str:
+    url = common.absolute_url(data.site.base_url, common.story_path(story.id))
+    blocks = [f"### {link(story.title, url)}"]
+    if story.content_note:
+        blocks.append(f"**Content note:** {escape(story.content_note)}")
+    if story.summary:
+        blocks.append(
+            " ".join(
+                _sentence(sentence.text, number, sentence.url)
+                for sentence, number, _ in common.numbered_summary(story)
+            )
+        )
+    blocks += [_quote(quote) for quote in story.quotes]
+    blocks.append(
+        "Sources:\n\n"
+        + "\n".join(_source(position, source) for position, source in enumerate(story.sources, 1))
+    )
+    if story.tags.all():
+        blocks.append("Tags: " + ", ".join(escape(tag) for tag in dict.fromkeys(story.tags.all())))
+    return "\n\n".join(blocks)
+
+
+def _sentence(text: str, number: int | str, url: str) -> str:
+    return f"{escape(text)} {link(f'[{number}]', url)}"
+
+
+def _quote(quote: Quote) -> str:
+    speaker = quote.speaker + (f", {quote.role}" if quote.role else "")
+    return f"> “{escape(quote.text)}”\n>\n> — {escape(speaker)}"
+
+
+def _source(position: int, source: Source) -> str:
+    when = f", {common.long_date(source.published)}" if source.published else ""
+    lead = " (lead report)" if source.is_lead else ""
+    return f"{position}. {link(source.title or source.url, source.url)}: {escape(source.source)}{when}{lead}"

@@ -1,0 +1,325 @@
+"""The HTML pages of the site, rendered from Jinja2 templates with autoescaping.
+
+Templates are looked up in the operator's folder (``site.templates``) first, then in the bundled
+``templates/`` folder, so an override ships only the files it changes. Each page gets the common
+variables listed in ``templates/README.md`` plus its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+import markdown
+
+import digest
+from digest.errors import ConfigError
+from digest.records import Edition, FeedState, OutputFile, Story
+from digest.render import common
+from digest.render.common import KIND_SINGULAR, KIND_TITLES, LISTING_KINDS, SiteIndex
+from digest.sanitize import sanitize_html
+
+if TYPE_CHECKING:
+    from digest.render import SiteData
+
+log = logging.getLogger(__name__)
+
+FAILING_STATUSES = frozenset({"error", "gone"})
+MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
+_FIRST_H1 = re.compile(r"\A\s*#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def bundled_templates() -> Path:
+    """The bundled templates: ``templates/`` beside the package in a checkout, else ``digest/_templates``.
+
+    A wheel cannot ship a folder outside the package, so packaging copies ``templates/`` to
+    ``digest/_templates``; a checkout (and an editable install) reads the folder itself."""
+    package = Path(digest.__file__).parent
+    checkout = package.parent / "templates"
+    return checkout if (checkout / "base.html").is_file() else package / "_templates"
+
+
+def make_environment(operator_folder: str = "") -> jinja2.Environment:
+    folders = [Path(operator_folder)] if operator_folder else []
+    loader = jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(folder) for folder in [*folders, bundled_templates()]]
+    )
+    environment = jinja2.Environment(
+        loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
+    environment.filters.update(
+        long_date=common.long_date, iso=common.rfc3339, outbound=common.outbound, host=common.host
+    )
+    return environment
+
+
+def render_markdown(source: str) -> str:
+    """Operator-written Markdown as sanitised HTML."""
+    if not source.strip():
+        return ""
+    return sanitize_html(markdown.markdown(source, extensions=list(MARKDOWN_EXTENSIONS)))
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PageWriter:
+    """Renders one template to one path with the variables every page shares."""
+
+    environment: jinja2.Environment
+    data: SiteData
+    index: SiteIndex
+
+    def write(self, template: str, path: str, title: str, description: str = "", **values: Any) -> OutputFile:
+        canonical_path = values.pop("canonical_path", path)
+        context = {
+            "site": self.data.site,
+            "now": self.data.now,
+            "root": common.root_of(path),
+            "page_path": path,
+            "page_title": title,
+            "description": description or self.data.site.description,
+            "canonical_url": common.absolute_url(self.data.site.base_url, canonical_path),
+            "og_type": values.pop("og_type", "website"),
+            "story_url": common.story_path,
+            "edition_url": common.edition_path,
+            "link": self.index.link,
+            **values,
+        }
+        try:
+            html = self.environment.get_template(template).render(context)
+        except jinja2.TemplateError as exc:
+            raise ConfigError(f"template {template}: {exc}") from None
+        return OutputFile(path, html.encode("utf-8"))
+
+
+def render_pages(data: SiteData, index: SiteIndex, environment: jinja2.Environment) -> list[OutputFile]:
+    """Every HTML page, the stylesheet, robots.txt and the sitemap."""
+    writer = PageWriter(environment, data, index)
+    pages = [
+        home_page(writer),
+        *(edition_page(writer, position) for position in range(len(data.editions))),
+        *(story_page(writer, story) for story in data.stories),
+        *listing_pages(writer),
+        archive_page(writer),
+        about_page(writer),
+        *status_pages(writer),
+    ]
+    return [*pages, stylesheet(environment), robots_txt(data), sitemap(data, pages)]
+
+
+def sections_of(edition: Edition, index: SiteIndex) -> list[tuple[str, list[Story]]]:
+    stories = index.stories_by_id
+    if not edition.sections:
+        return [("This edition", common.edition_stories(edition, index))] if edition.story_ids else []
+    sections = [
+        (section.title, [stories[i] for i in section.story_ids if i in stories])
+        for section in edition.sections
+    ]
+    return [(title, members) for title, members in sections if members]
+
+
+def overview_of(stories: Sequence[Story], top: int = 3) -> dict[str, Any]:
+    """The "this week" counts: stories, distinct outlets and jurisdictions, the most covered harms."""
+    harms = Counter(harm for story in stories for harm in story.tags.harms)
+    return {
+        "stories": len(stories),
+        "outlets": len({source.source for story in stories for source in story.sources}),
+        "jurisdictions": len({place for story in stories for place in story.tags.jurisdictions}),
+        "top_harms": sorted(harms.items(), key=lambda item: (-item[1], item[0]))[:top],
+    }
+
+
+def home_page(writer: PageWriter) -> OutputFile:
+    editions = writer.data.editions
+    latest = editions[0] if editions else None
+    stories = common.edition_stories(latest, writer.index) if latest else []
+    return writer.write(
+        "index.html",
+        "index.html",
+        writer.data.site.title,
+        edition=latest,
+        sections=sections_of(latest, writer.index) if latest else [],
+        overview=overview_of(stories),
+        editor_note_html=render_markdown(latest.editor_note) if latest else "",
+        earlier=editions[1:6],
+    )
+
+
+def edition_page(writer: PageWriter, position: int) -> OutputFile:
+    editions = writer.data.editions
+    edition = editions[position]
+    return writer.write(
+        "edition.html",
+        common.edition_path(edition.key),
+        edition.title,
+        f"Edition {edition.number} of {writer.data.site.title}, {common.long_date(edition.start)} "
+        f"to {common.long_date(edition.end)}.",
+        edition=edition,
+        sections=sections_of(edition, writer.index),
+        story_count=len(common.edition_stories(edition, writer.index)),
+        editor_note_html=render_markdown(edition.editor_note),
+        newer=editions[position - 1] if position > 0 else None,
+        older=editions[position + 1] if position + 1 < len(editions) else None,
+    )
+
+
+def story_page(writer: PageWriter, story: Story) -> OutputFile:
+    return writer.write(
+        "story.html",
+        common.story_path(story.id),
+        story.title,
+        _shorten(" ".join(sentence.text for sentence in story.summary[:2])),
+        og_type="article",
+        story=story,
+        edition=writer.index.edition_of.get(story.id),
+        summary=common.numbered_summary(story),
+        editor_note_html=render_markdown(story.editor_note),
+        related=common.related_stories(story, writer.index),
+    )
+
+
+def listing_pages(writer: PageWriter) -> list[OutputFile]:
+    pages = []
+    for kind in LISTING_KINDS:
+        listing = writer.index.listings[kind]
+        entries = [(name, writer.index.link(kind, name), len(stories)) for name, stories in listing.items()]
+        pages.append(
+            writer.write(
+                "listing_index.html",
+                f"{kind}/index.html",
+                KIND_TITLES[kind],
+                entries=entries,
+                kind=kind,
+                kind_title=KIND_TITLES[kind],
+            )
+        )
+        pages += [listing_page(writer, kind, name, stories) for name, stories in listing.items()]
+    return pages
+
+
+def listing_page(writer: PageWriter, kind: str, name: str, stories: tuple[Story, ...]) -> OutputFile:
+    return writer.write(
+        "listing.html",
+        writer.index.link(kind, name),
+        f"{KIND_SINGULAR[kind]}: {name}",
+        f"Stories on {name} in {writer.data.site.title}, newest first.",
+        kind=kind,
+        kind_title=KIND_TITLES[kind],
+        kind_singular=KIND_SINGULAR[kind],
+        name=name,
+        stories=stories,
+        feed_path="feed.xml" if kind == "tags" else "",
+    )
+
+
+def archive_page(writer: PageWriter) -> OutputFile:
+    counts = [
+        (edition, len(common.edition_stories(edition, writer.index))) for edition in writer.data.editions
+    ]
+    return writer.write(
+        "archive.html", "archive/index.html", "Archive", "Every edition so far.", editions=counts
+    )
+
+
+def about_page(writer: PageWriter) -> OutputFile:
+    source = writer.data.about_markdown
+    heading = _FIRST_H1.match(source)
+    body = source[heading.end() :] if heading else source
+    about_html = (
+        render_markdown(body) or "<p>This digest gathers the week's reporting on online-abuse policy.</p>"
+    )
+    return writer.write(
+        "about.html",
+        "about/index.html",
+        "About",
+        about_title=heading.group(1) if heading else "About",
+        about_html=about_html,
+    )
+
+
+def status_pages(writer: PageWriter) -> list[OutputFile]:
+    """The status page, also at ``status.html`` in the root where the operator's scripts look."""
+    values = status_values(writer.data)
+    title = "Build and feed status"
+    return [
+        writer.write("status.html", path, title, canonical_path="status/index.html", **values)
+        for path in ("status/index.html", "status.html")
+    ]
+
+
+def status_values(data: SiteData) -> dict[str, Any]:
+    rows = sorted((_feed_row(state, data) for state in data.feeds), key=_feed_row_order)
+    excluded = sorted(
+        data.excluded, key=lambda item: (item.source.casefold(), item.title.casefold(), item.article_id)
+    )
+    grouped = [
+        story
+        for story in common.newest_first(data.stories)
+        if len(story.sources) > 1 or story.grouping_reasons
+    ]
+    return {
+        "feeds": rows,
+        "failing_count": sum(1 for row in rows if row["failing"]),
+        "excluded": excluded,
+        "grouped": grouped,
+    }
+
+
+def _feed_row(state: FeedState, data: SiteData) -> dict[str, Any]:
+    failing = state.last_status in FAILING_STATUSES or state.failing_since is not None
+    since = state.failing_since
+    return {
+        "state": state,
+        "failing": failing,
+        "failing_for": common.how_long(since, data.now) if since else "",
+    }
+
+
+def _feed_row_order(row: dict[str, Any]) -> tuple[bool, str, str]:
+    state: FeedState = row["state"]
+    return (not row["failing"], state.name.casefold(), state.url)
+
+
+# --- files that are not pages ----------------------------------------------------------------
+
+
+def stylesheet(environment: jinja2.Environment) -> OutputFile:
+    """The stylesheet, copied as is (the operator's own when their folder has one)."""
+    loader = environment.loader or jinja2.FileSystemLoader(bundled_templates())
+    source, _, _ = loader.get_source(environment, "assets/style.css")
+    return OutputFile("assets/style.css", source.encode("utf-8"))
+
+
+def robots_txt(data: SiteData) -> OutputFile:
+    sitemap_url = common.absolute_url(data.site.base_url, "sitemap.xml")
+    return OutputFile("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n".encode())
+
+
+def sitemap(data: SiteData, pages: Sequence[OutputFile]) -> OutputFile:
+    paths = sorted(page.path for page in pages if page.path.endswith("index.html"))
+    urls = "".join(
+        f"  <url><loc>{_xml_text(common.absolute_url(data.site.base_url, path))}</loc></url>\n"
+        for path in paths
+    )
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{urls}</urlset>\n"
+    )
+    return OutputFile("sitemap.xml", document.encode("utf-8"))
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -1,0 +1,142 @@
+"""End to end: the sample corpus served on 127.0.0.1, built by the real command line."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import tomllib
+from pathlib import Path
+from xml.etree import ElementTree
+
+from digest.sample.server import SampleServer
+from tests.conftest import Built, run_build
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+ARTICLES = Path(__file__).parents[2] / "digest" / "sample" / "articles"
+LABELS = Path(__file__).parents[1] / "eval"
+
+
+def _labels() -> dict[str, dict[str, object]]:
+    found: dict[str, dict[str, object]] = {}
+    for path in sorted(LABELS.glob("labels_*.toml")):
+        for label in tomllib.loads(path.read_text())["article"]:
+            found[label["id"]] = label
+    return found
+
+
+def _feed_items(built: Built) -> list[dict[str, object]]:
+    return json.loads((built.out / "feed.json").read_text())["items"]  # type: ignore[no-any-return]
+
+
+def test_site_files_and_one_line_per_failing_feed(demo_build: Built) -> None:
+    for name in ("index.html", "feed.json", "feed.xml", "digest.md", "status.html"):
+        assert (demo_build.out / name).stat().st_size > 0, name
+    stderr = demo_build.result.stderr
+    assert re.search(r"^warning: Broken Feed: http_status: .*500", stderr, re.M), stderr
+    assert "failing" in stderr.splitlines()[-2] or "failing" in stderr
+    status = (demo_build.out / "status.html").read_text()
+    assert "Broken Feed" in status and "500" in status
+
+
+def test_feed_json_contract(demo_build: Built) -> None:
+    document = json.loads((demo_build.out / "feed.json").read_text())
+    assert document["version"] == "https://jsonfeed.org/version/1.1"
+    assert document["items"], "no stories in feed.json"
+    for item in document["items"]:
+        for key, kind in (("id", str), ("url", str), ("title", str), ("summary", str), ("tags", list)):
+            assert isinstance(item[key], kind), (key, item)
+        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", item["date_published"])
+        extension = item["_digest"]
+        assert extension["sources"] and all(
+            set(s) >= {"url", "title", "source"} for s in extension["sources"]
+        )
+        assert all(set(q) >= {"speaker", "text"} for q in extension["quotes"])
+        assert isinstance(extension["jurisdictions"], list)
+        assert isinstance(extension["relevance"], int | float)
+
+
+def test_atom_feed_has_absolute_links_and_ids(demo_build: Built) -> None:
+    root = ElementTree.parse(demo_build.out / "feed.xml").getroot()
+    assert root.tag == f"{ATOM}feed"
+    entries = root.findall(f"{ATOM}entry")
+    assert entries
+    for entry in entries:
+        assert entry.findtext(f"{ATOM}id")
+        assert entry.findtext(f"{ATOM}updated")
+        for link in entry.findall(f"{ATOM}link"):
+            assert link.get("href", "").startswith("http")
+
+
+def test_off_topic_items_never_reach_readers(demo_build: Built) -> None:
+    labels = _labels()
+    titles = {
+        tomllib.loads(p.read_text())["title"]
+        for p in ARTICLES.glob("*.toml")
+        if not labels.get(p.stem, {}).get("on_topic", True)
+    }
+    shown = json.dumps(_feed_items(demo_build)) + (demo_build.out / "index.html").read_text()
+    leaked = [title for title in titles if json.dumps(title)[1:-1] in shown]
+    assert len(leaked) <= len(titles) // 10, leaked  # relevance precision is measured by make eval
+
+
+def test_comments_and_promos_never_reach_a_summary(demo_build: Built) -> None:
+    planted: list[str] = []
+    for path in ARTICLES.glob("*.toml"):
+        article = tomllib.loads(path.read_text())
+        planted += [c["text"] for c in article.get("comments", [])]
+        planted += [article[key] for key in ("promo", "caption") if article.get(key)]
+    summaries = " ".join(str(item["summary"]) for item in _feed_items(demo_build))
+    quotes = " ".join(q["text"] for item in _feed_items(demo_build) for q in item["_digest"]["quotes"])  # type: ignore[index]
+    for text in planted:
+        fragment = text[:60]
+        assert fragment not in summaries and fragment not in quotes, fragment
+
+
+def test_rerun_costs_304s_and_no_page_fetches(tmp_path: Path, sample_server: SampleServer) -> None:
+    first = run_build(tmp_path, sample_server)
+    assert first.result.returncode == 0, first.result.stderr
+    before = len(sample_server.requests)
+    second = run_build(tmp_path, sample_server)
+    assert second.result.returncode == 0, second.result.stderr
+    rerun = sample_server.requests[before:]
+    feed_requests = [r for r in rerun if r[1].startswith("/feeds/")]
+    assert feed_requests and not [r for r in rerun if not r[1].startswith("/feeds/")], rerun
+    assert all(status == 304 for _, path, status in feed_requests if "broken" not in path), feed_requests
+    assert first.out.joinpath("index.html").read_bytes() == second.out.joinpath("index.html").read_bytes()
+
+
+def test_same_inputs_and_clock_give_byte_identical_sites(tmp_path: Path, sample_server: SampleServer) -> None:
+    one = run_build(tmp_path / "one", sample_server)
+    two = run_build(tmp_path / "two", sample_server)
+    files_one = {p.relative_to(one.out): p.read_bytes() for p in one.out.rglob("*") if p.is_file()}
+    files_two = {p.relative_to(two.out): p.read_bytes() for p in two.out.rglob("*") if p.is_file()}
+    assert files_one.keys() == files_two.keys()
+    differing = [str(path) for path in files_one if files_one[path] != files_two[path]]
+    assert not differing, differing[:10]
+
+
+def test_broken_config_is_exit_2_with_one_line(tmp_path: Path, sample_server: SampleServer) -> None:
+    config = tmp_path / "digest.toml"
+    config.write_text('[fetch]\ntimeout_s = "soon"\n[[feeds]]\nurl = "http://127.0.0.1:1/x"\n')
+    built = run_build(tmp_path, sample_server)
+    assert built.result.returncode == 2
+    assert built.result.stderr.count("\n") == 1
+    assert "fetch.timeout_s: expected float, got str" in built.result.stderr
+
+
+def test_unreachable_feeds_still_build_from_the_store(tmp_path: Path, sample_server: SampleServer) -> None:
+    first = run_build(tmp_path, sample_server)
+    assert first.result.returncode == 0
+    with socket.socket() as closed:  # a port nobody listens on: connection refused, instantly
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    text = first.config.read_text()
+    first.config.write_text(re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{port}", text))
+    second = run_build(tmp_path, sample_server)
+    assert second.result.returncode == 0, second.result.stderr
+    feeds = len(tomllib.loads(text)["feeds"])
+    assert len(re.findall(r"^warning: .*: connection: ", second.result.stderr, re.M)) == feeds, (
+        second.result.stderr
+    )
+    assert _feed_items(second) == _feed_items(first)
