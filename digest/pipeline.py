@@ -13,13 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from digest import curation, extract, fetch, parse, relevance, stories
 from digest import editions as editions_stage
-from digest import extract, fetch, parse, relevance, stories
-from digest.config import Config
+from digest.config import Config, SiteConfig
 from digest.errors import BudgetExceeded
 from digest.publish import publish_tree
 from digest.records import Article, BuildReport, Entry, FeedSource, FetchRequest, PageText, Problem
-from digest.render import SiteData, render_all
+from digest.render import SiteData, render_all, search
 from digest.store import Store
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
     deadline = time.monotonic() + config.build.budget_s
     problems: list[Problem] = []
     counts = {"new": 0, "pages": 0}
+    rules = curation.curation_for(config)  # first: a broken curation.toml stops the build early
     if not options.offline:
         problems += gather_feeds(config, store, options, deadline, counts)
         gather_pages(config, store, options, deadline, counts)
@@ -49,11 +50,16 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
     judgements = relevance.judge_all(articles)
     store.save_judgements(judgements)
     kept = [article for article in articles if judgements[article.id].on_topic]
-    built_stories = stories.compose_stories(kept, judgements, config.feeds)
-    built_editions = editions_stage.assign(built_stories, store, config.editions, options.now)
+    built_stories, curation_problems = curation.apply_curation(
+        stories.compose_stories(kept, judgements, config.feeds), rules
+    )
+    built_editions, note_problems = curation.apply_notes(
+        editions_stage.assign(built_stories, store, config.editions, options.now), rules
+    )
+    problems += curation_problems + note_problems
 
     site = SiteData(
-        site=config.site,
+        site=site_with_resolved_paths(config),
         now=options.now,
         stories=tuple(built_stories),
         editions=tuple(built_editions),
@@ -61,7 +67,10 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         excluded=tuple(store.exclusions()),
         about_markdown=read_about(config),
     )
-    written = publish_tree(render_all(site), options.out_dir)
+    outputs = render_all(site)
+    search_bundle, search_problems = search.render_search_index(outputs, config.site.language)
+    problems += search_problems
+    written = publish_tree([*outputs, *search_bundle], options.out_dir)
     failing = store.failing_feeds(options.now)
     return BuildReport(
         feeds_total=len(config.feeds),
@@ -156,6 +165,13 @@ def with_feed_hints(articles: Sequence[Article], feeds: Sequence[FeedSource]) ->
             article = replace(article, feed_tags=feed.tags, feed_jurisdiction=feed.jurisdiction)
         hinted.append(article)
     return hinted
+
+
+def site_with_resolved_paths(config: Config) -> SiteConfig:
+    """The operator's template folder is relative to the config file, as every path in it is."""
+    if not config.site.templates:
+        return config.site
+    return replace(config.site, templates=str(config.resolve(config.site.templates)))
 
 
 def read_about(config: Config) -> str:

@@ -64,7 +64,10 @@ def rss(items: str, head: str = "") -> bytes:
 def test_rss091_with_netscape_doctype() -> None:
     feed = parse_case("rss091.xml")
     assert feed.version == "rss091n"
-    assert [e.title for e in feed.entries] == ["Décret on online hate speech published", "Helpline figures rise"]
+    assert [e.title for e in feed.entries] == [
+        "Décret on online hate speech published",
+        "Helpline figures rise",
+    ]
     assert feed.problems == ()
 
 
@@ -107,7 +110,9 @@ def test_atom_xml_base_beats_feed_url() -> None:
 
 
 def test_json_feed_11() -> None:
-    feed = parse_case("jsonfeed11.json", url="https://harbour.example/feed.json", content_type="application/feed+json")
+    feed = parse_case(
+        "jsonfeed11.json", url="https://harbour.example/feed.json", content_type="application/feed+json"
+    )
     assert feed.version == "json11"
     first, second = feed.entries
     assert first.url == "https://harbour.example/2026/11/watchdog-inquiry"
@@ -146,7 +151,8 @@ def test_json_that_is_not_a_usable_feed(body: bytes, reason: str) -> None:
 
 
 def test_json_lone_surrogate_escape_becomes_replacement_character() -> None:
-    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "url": "https://j.example/1", "title": "bad \\ud800 title"}]}'
+    item = b'{"id": "1", "url": "https://j.example/1", "title": "bad \\ud800 title"}'
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [' + item + b"]}"
     (entry,) = parse_body(body).entries
     assert entry.title == "bad \ufffd title"
 
@@ -179,8 +185,9 @@ def test_quadratic_blowup_small_fixture() -> None:
 
 def test_quadratic_blowup_1mb_entity_50000_references_stays_small() -> None:
     entity = "x" * 1_000_000
+    references = "&big;" * 50_000
     body = rss(
-        f"<item><title>Big</title><link>https://q.example/1</link><description>{'&big;' * 50_000}</description></item>",
+        f"<item><title>Big</title><link>https://q.example/1</link><description>{references}</description></item>",
         head=f'<!DOCTYPE rss [<!ENTITY big "{entity}">]>',
     )
     tracemalloc.start()
@@ -238,7 +245,7 @@ def test_repair_character_references(text: str, expected: str) -> None:
 
 
 def test_internal_subset_end_is_not_fooled_by_quotes_or_comments() -> None:
-    text = '<!DOCTYPE rss [<!ENTITY a "]>"><!-- ]> --><!ENTITY b \'x\'>]><rss>&a;&b;</rss>'
+    text = "<!DOCTYPE rss [<!ENTITY a \"]>\"><!-- ]> --><!ENTITY b 'x'>]><rss>&a;&b;</rss>"
     stripped, names = remove_internal_subsets(text)
     assert stripped == "<!DOCTYPE rss ><rss>&a;&b;</rss>"
     assert names == ["a", "b"]
@@ -300,8 +307,12 @@ def test_dates_missing_garbage_future_and_ancient() -> None:
 
 
 def test_naive_clock_is_taken_as_utc() -> None:
-    result = FetchResult("https://d.example/f", "https://d.example/f", 200, (CASES / "dates.xml").read_bytes())
-    feed = parse_feed(result, FeedSource("https://d.example/f", "D"), max_items=50, now=NOW.replace(tzinfo=None))
+    result = FetchResult(
+        "https://d.example/f", "https://d.example/f", 200, (CASES / "dates.xml").read_bytes()
+    )
+    feed = parse_feed(
+        result, FeedSource("https://d.example/f", "D"), max_items=50, now=NOW.replace(tzinfo=None)
+    )
     assert {e.title: e.published for e in feed.entries}["Future"] == NOW
 
 
@@ -344,7 +355,7 @@ def test_item_without_usable_link_is_dropped_and_reported() -> None:
 
 def test_links_to_pdfs_and_images_are_kept_as_entries() -> None:
     items = (
-        "<item><title>Report</title><link>https://c.example/report.pdf</link><description>The report.</description></item>"
+        "<item><title>Report</title><link>https://c.example/report.pdf</link></item>"
         "<item><title>Chart</title><link>https://c.example/chart.png</link></item>"
     )
     feed = parse_body(rss(items))
@@ -360,7 +371,12 @@ def test_100kb_title_is_trimmed_to_300_characters() -> None:
 
 
 def test_title_falls_back_to_summary_text() -> None:
-    feed = parse_body(rss("<item><link>https://t.example/1</link><description>&lt;p&gt;Only a summary&lt;/p&gt;</description></item>"))
+    feed = parse_body(
+        rss(
+            "<item><link>https://t.example/1</link>"
+            "<description>&lt;p&gt;Only a summary&lt;/p&gt;</description></item>"
+        )
+    )
     assert feed.entries[0].title == "Only a summary"
 
 
@@ -398,7 +414,8 @@ def test_shift_jis_mislabelled_as_utf8() -> None:
 
 def test_cp1252_mislabelled_as_utf8() -> None:
     feed = parse_case("cp1252_as_utf8.xml")
-    assert feed.entries[0].title == "Ministers’ “online harms” plan – a café-style consultation"
+    expected = "Ministers\u2019 \u201conline harms\u201d plan \u2013 a caf\u00e9-style consultation"
+    assert feed.entries[0].title == expected
     assert reasons(feed) == ["bad_charset"]
 
 
@@ -419,6 +436,13 @@ def test_missing_charset_and_cp1252_bytes() -> None:
     feed = parse_body(body, content_type="application/rss+xml")
     assert feed.entries[0].title == "café “quoted”"
     assert reasons(feed) == ["bad_charset"] and "no charset declared" in feed.problems[0].detail
+
+
+def test_undeclared_cyrillic_single_byte_is_not_forced_to_cp1252() -> None:
+    title = "Минюст предложил новые меры против травли в сети"
+    body = rss(f"<item><title>{title}</title><link>https://r.example/1</link></item>").decode()
+    feed = parse_body(body.replace(' encoding="utf-8"', "").encode("cp1251"))
+    assert feed.entries[0].title == title and reasons(feed) == ["bad_charset"]
 
 
 @pytest.mark.parametrize(
@@ -475,7 +499,9 @@ def test_never_raises_on_arbitrary_bytes(body: bytes) -> None:
 def test_never_raises_on_arbitrary_item_text(text: str) -> None:
     escaped = text.replace("&", "&amp;").replace("<", "&lt;")
     for body in (
-        rss(f"<item><title>{escaped}</title><link>https://p.example/1</link><description>{text}</description></item>"),
+        rss(
+            f"<item><title>{escaped}</title><link>https://p.example/1</link><description>{text}</description></item>"
+        ),
         rss(f"<item><title>{text}</title><link>{text}</link></item>"),
     ):
         feed = parse_body(body)

@@ -1,0 +1,361 @@
+"""The extract stage: the main text and metadata of an article page, or the feed's text as fallback.
+
+trafilatura does the heavy lifting with ``favor_precision`` (the option that keeps comment threads
+out, see ``tests/cases/extract``); what survives it and is still not article text (promo lines inside
+the body, "Related:" lines, photo credits, unmarked comment sections) is removed paragraph by
+paragraph with the rules of ``digest/lexicon/boilerplate.toml``.
+
+``extract_page`` never raises: a page that yields nothing usable comes back with empty ``text`` and a
+``fallback_reason``, and the caller uses ``fallback_page`` on the feed entry instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import tomllib
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import trafilatura
+from lxml import etree
+from trafilatura.deduplication import LRUCache
+
+from digest.records import Entry, PageText
+
+log = logging.getLogger(__name__)
+
+BOILERPLATE_FILE = Path(__file__).parent / "lexicon" / "boilerplate.toml"
+HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "")
+MIN_TEXT_CHARS = 200  # below this a page is a stub (paywall, cookie wall, error page): use the feed
+POOL_MIN_JOBS = (
+    32  # a pool costs ~0.1-0.2 s to start (about 15 pages of extraction): small batches run inline
+)
+CHUNKS_PER_WORKER = 4  # big enough chunks to amortise pickling, small enough to balance the load
+LEAD_FRAGMENT_CHARS = 40  # kickers, dates and section labels above the lede are shorter than this
+# htmldate's default upper bound is today's date, a wall-clock read; a fixed bound keeps extraction
+# deterministic, and future dates are clamped by whoever knows the build's clock.
+DATE_PARAMS = {
+    "original_date": True,
+    "extensive_search": True,
+    "max_date": "2099-12-31",
+    "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+}
+
+_NON_HTML_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"RIFF", b"PK\x03\x04")
+_LANG_ATTR = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})\b", re.IGNORECASE)
+_CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_PRUNE_TOKEN = re.compile(r"^[a-z0-9-]+$")  # no quotes: the tokens are pasted into an XPath
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+_SPACES = re.compile(r"\s+")
+_LIST_BULLET = re.compile(r"^[-•*]\s+")
+_SENTENCE_END = re.compile("[.!?:;\u2026\"'\u201d\u2019\u00bb)]$")
+
+
+# --- boilerplate rules -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoilerplateRule:
+    name: str
+    kind: str  # drop | cutoff
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Boilerplate:
+    max_chars: int
+    rules: tuple[BoilerplateRule, ...]
+    prune_xpath: str = ""  # one XPath for every element to remove before extraction ("" for none)
+
+
+@cache
+def boilerplate() -> Boilerplate:
+    """The bundled rules, read and validated once per process."""
+    return parse_boilerplate(tomllib.loads(BOILERPLATE_FILE.read_text(encoding="utf-8")))
+
+
+def parse_boilerplate(raw: dict[str, Any]) -> Boilerplate:
+    """Validate the TOML table; raise ``ValueError`` naming every problem (the file ships with the code)."""
+    errors: list[str] = []
+    for key in sorted(set(raw) - {"max_chars", "rule", "prune"}):
+        errors.append(f"{key}: unknown key")
+    max_chars = raw.get("max_chars")
+    if not isinstance(max_chars, int) or max_chars <= 0:
+        errors.append("max_chars: expected a positive integer")
+    rules = [_parse_rule(index, table, errors) for index, table in enumerate(raw.get("rule", []))]
+    prune_xpath = _parse_prune(raw.get("prune", {}), errors)
+    if errors:
+        raise ValueError(f"{BOILERPLATE_FILE.name}: " + "; ".join(errors))
+    kept_rules = tuple(rule for rule in rules if rule)
+    return Boilerplate(max_chars=int(max_chars or 0), rules=kept_rules, prune_xpath=prune_xpath)
+
+
+def _parse_prune(table: Any, errors: list[str]) -> str:
+    if not isinstance(table, dict):
+        errors.append("prune: expected a table")
+        return ""
+    for key in sorted(set(table) - {"class_or_id", "max_paragraphs"}):
+        errors.append(f"prune.{key}: unknown key")
+    tokens = table.get("class_or_id", [])
+    max_paragraphs = table.get("max_paragraphs", 2)
+    if not isinstance(tokens, list) or not all(isinstance(t, str) and _PRUNE_TOKEN.match(t) for t in tokens):
+        errors.append("prune.class_or_id: expected a list of lower-case words (a-z, 0-9, -)")
+        return ""
+    if not isinstance(max_paragraphs, int) or max_paragraphs < 0:
+        errors.append("prune.max_paragraphs: expected a non-negative integer")
+        return ""
+    return prune_xpath(tokens, max_paragraphs)
+
+
+def prune_xpath(tokens: Sequence[str], max_paragraphs: int) -> str:
+    """One XPath selecting every element whose class or id contains a token (see boilerplate.toml)."""
+    if not tokens:
+        return ""
+    lowered = [f"translate(@{name}, '{_UPPER}', '{_LOWER}')" for name in ("class", "id")]
+    tests = " or ".join(f"contains({attribute}, '{token}')" for token in tokens for attribute in lowered)
+    keep = "self::html or self::body or self::main or self::article"
+    return f"//*[not({keep})][{tests}][count(.//p) <= {max_paragraphs}]"
+
+
+def _parse_rule(index: int, table: Any, errors: list[str]) -> BoilerplateRule | None:
+    where = f"rule[{index}]"
+    if not isinstance(table, dict):
+        errors.append(f"{where}: expected a table")
+        return None
+    for key in sorted(set(table) - {"name", "kind", "patterns"}):
+        errors.append(f"{where}.{key}: unknown key")
+    if table.get("kind") not in ("drop", "cutoff"):
+        errors.append(f"{where}.kind: expected 'drop' or 'cutoff'")
+    patterns = table.get("patterns")
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+        errors.append(f"{where}.patterns: expected a non-empty list of strings")
+        return None
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            errors.append(f"{where}.patterns: {pattern!r}: {exc}")
+    return BoilerplateRule(str(table.get("name", where)), str(table.get("kind")), tuple(compiled))
+
+
+def boilerplate_rule(paragraph: str, rules: Boilerplate) -> BoilerplateRule | None:
+    """The first rule that matches ``paragraph``, or None when it reads as article text."""
+    if len(paragraph) > rules.max_chars:
+        return None
+    for rule in rules.rules:
+        if any(pattern.search(paragraph) for pattern in rule.patterns):
+            return rule
+    return None
+
+
+def drop_boilerplate(paragraphs: Sequence[str], rules: Boilerplate, title: str = "") -> list[str]:
+    """Remove boilerplate paragraphs, the repeated headline, and everything after a comment heading."""
+    kept: list[str] = []
+    for paragraph in paragraphs:
+        rule = boilerplate_rule(paragraph, rules)
+        if rule is not None and rule.kind == "cutoff" and _has_body(kept):
+            log.debug("comment section cut at %r", paragraph[:60])
+            break
+        if rule is None and not _same_text(paragraph, title):
+            kept.append(paragraph)
+    return kept
+
+
+def drop_lead_fragments(paragraphs: Sequence[str]) -> list[str]:
+    """Drop kickers, dates and labels above the lede: short lines that are not sentences."""
+    start = 0
+    while start < len(paragraphs) and _is_fragment(paragraphs[start]):
+        start += 1
+    return list(paragraphs[start:])
+
+
+def _is_fragment(paragraph: str) -> bool:
+    return len(paragraph) < LEAD_FRAGMENT_CHARS and not _SENTENCE_END.search(paragraph)
+
+
+def _has_body(paragraphs: Sequence[str]) -> bool:
+    return sum(1 for paragraph in paragraphs if len(paragraph) >= 80) >= 2
+
+
+def _same_text(paragraph: str, title: str) -> bool:
+    return bool(title) and paragraph.casefold() == title.casefold()
+
+
+# --- page extraction -------------------------------------------------------------------
+
+
+def extract_page(url: str, body: bytes, content_type: str) -> PageText:
+    """Main text and metadata of one page; empty text plus ``fallback_reason`` when unusable."""
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type not in HTML_MEDIA_TYPES or body.lstrip()[:8].startswith(_NON_HTML_MAGIC):
+        return _no_text(url, f"not an HTML page ({media_type or 'binary content'})")
+    if not body.strip():
+        return _no_text(url, "empty page")
+    try:
+        document = _run_trafilatura(url, _decoded(body, content_type))
+    except Exception as exc:  # one bad page must not stop the batch; trafilatura has many failure paths
+        log.warning("%s: extraction failed: %s", url, exc)
+        return _no_text(url, f"extraction failed: {type(exc).__name__}")
+    if document is None:
+        return _no_text(url, "no main text found")
+    return _page_from_document(url, body, document)
+
+
+def _run_trafilatura(url: str, html: str | bytes) -> Any:
+    # A fresh LRUCache per page: the default cache is global to the process, so what it dedupes
+    # would depend on which pages a pool worker happened to see before (non-deterministic output).
+    prune = boilerplate().prune_xpath
+    return trafilatura.bare_extraction(
+        html,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        include_links=False,
+        with_metadata=True,
+        deduplicate=LRUCache(maxsize=1024),
+        date_extraction_params=dict(DATE_PARAMS),
+        prune_xpath=prune or None,
+    )
+
+
+def _decoded(body: bytes, content_type: str) -> str | bytes:
+    """Honour the HTTP charset when it fits; otherwise let trafilatura sniff the bytes."""
+    match = _CHARSET_PARAM.search(content_type)
+    if match is None:
+        return body
+    try:
+        return body.decode(match.group(1))
+    except (LookupError, UnicodeDecodeError):
+        return body
+
+
+def _page_from_document(url: str, body: bytes, document: Any) -> PageText:
+    title = clean_line(document.title or "")
+    paragraphs = split_paragraphs(document.text or "")
+    text = "\n\n".join(drop_lead_fragments(drop_boilerplate(paragraphs, boilerplate(), title)))
+    if len(text) < MIN_TEXT_CHARS:
+        return _no_text(url, f"too little text ({len(text)} characters)")
+    return PageText(
+        url=url,
+        text=text,
+        title=title,
+        author=clean_line(document.author or ""),
+        published=_page_date(document.date),
+        language=page_language(body),
+        origin="page",
+    )
+
+
+def _no_text(url: str, reason: str) -> PageText:
+    return PageText(url=url, text="", origin="page", fallback_reason=reason)
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """trafilatura's text output has one block per line; list items lose their bullet."""
+    lines = (clean_line(_LIST_BULLET.sub("", line)) for line in text.splitlines())
+    return [line for line in lines if line]
+
+
+def clean_line(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def _page_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    # htmldate gives no offset when the page named none; UTC is the digest's reference zone
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def page_language(body: bytes) -> str:
+    """The primary language subtag of ``<html lang>``, lower case; "" when absent."""
+    match = _LANG_ATTR.search(body[:4096])
+    return match.group(1).decode("ascii").lower() if match else ""
+
+
+# --- fallback --------------------------------------------------------------------------
+
+
+def fallback_page(entry: Entry, reason: str) -> PageText:
+    """The feed's own text for ``entry``: full content if it has any, else its summary."""
+    content = html_to_paragraphs(entry.content_html)
+    if content:
+        return _feed_text(entry, "\n\n".join(content), "feed_content", reason)
+    summary = html_to_paragraphs(entry.summary_html)
+    return _feed_text(entry, "\n\n".join(summary), "feed_summary", reason)
+
+
+def _feed_text(entry: Entry, text: str, origin: str, reason: str) -> PageText:
+    return PageText(
+        url=entry.url,
+        text=text,
+        title=entry.title,
+        author=entry.author,
+        published=entry.published,
+        origin=origin,
+        fallback_reason=reason,
+    )
+
+
+_BLOCK_TAGS = (
+    "p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6",
+    "tr", "section", "article", "pre", "dd", "dt", "figure", "br", "hr",
+)  # fmt: skip
+_DROPPED_TAGS = ("script", "style", "noscript", "template", "figcaption", "iframe", "object")
+
+
+def html_to_paragraphs(html: str) -> list[str]:
+    """Plain paragraphs of an HTML fragment (feed content): one per block element or blank line."""
+    if not html.strip():
+        return []
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return [line for line in (clean_line(part) for part in html.split("\n\n")) if line]
+    etree.strip_elements(root, *_DROPPED_TAGS, with_tail=False)
+    for element in root.iter(*_BLOCK_TAGS):
+        element.tail = "\n\n" + (element.tail or "")
+        if element.tag in ("br", "hr"):
+            continue
+        element.text = "\n\n" + (element.text or "")
+    raw = root.text_content()
+    paragraphs = (clean_line(part) for part in re.split(r"\n\s*\n", raw))
+    return drop_boilerplate([p for p in paragraphs if p], boilerplate())
+
+
+# --- batches ---------------------------------------------------------------------------
+
+
+def extract_many(jobs: Sequence[tuple[str, bytes, str]], workers: int) -> list[PageText]:
+    """``extract_page`` over (url, body, content_type) jobs; results in the order of ``jobs``."""
+    if workers <= 1 or len(jobs) < POOL_MIN_JOBS:
+        return [_extract_job(job) for job in jobs]
+    chunksize = max(1, math.ceil(len(jobs) / (workers * CHUNKS_PER_WORKER)))
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            # map() yields in submission order whatever order the workers finish in.
+            return list(pool.map(_extract_job, jobs, chunksize=chunksize))
+    except BrokenProcessPool as exc:
+        log.warning("extraction worker died (%s); extracting this batch in-process", exc)
+        return [_extract_job(job) for job in jobs]
+
+
+def _extract_job(job: tuple[str, bytes, str]) -> PageText:
+    url, body, content_type = job
+    return extract_page(url, body, content_type)

@@ -1,0 +1,283 @@
+"""The extract stage on realistic pages (tests/cases/extract/*.html), its boilerplate rules and fallbacks.
+
+Each fixture page says in its header comment what it checks, with ``MUST:`` lines (text that has to
+be in the extracted text) and ``MUST NOT:`` lines (text that must not be).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from digest.extract import (
+    BOILERPLATE_FILE,
+    boilerplate,
+    boilerplate_rule,
+    drop_boilerplate,
+    extract_many,
+    extract_page,
+    fallback_page,
+    html_to_paragraphs,
+    parse_boilerplate,
+    prune_xpath,
+)
+from digest.records import Entry
+
+CASES = Path(__file__).parent.parent / "cases" / "extract"
+PAGES = sorted(CASES.glob("*.html"))
+URL = "https://news.example/2026/11/story"
+
+
+def header_lines(page: Path, label: str) -> list[str]:
+    header = re.search(r"<!--(.*?)-->", page.read_text(encoding="utf-8"), re.DOTALL)
+    assert header is not None, f"{page.name} has no header comment"
+    prefix = f"{label}:"
+    return [line[len(prefix) :].strip() for line in header.group(1).splitlines() if line.startswith(prefix)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_fixture_page_keeps_body_and_drops_boilerplate(page: Path) -> None:
+    result = extract_page(URL, page.read_bytes(), "text/html; charset=utf-8")
+    must, must_not = header_lines(page, "MUST"), header_lines(page, "MUST NOT")
+    assert must or must_not, f"{page.name} states nothing to check"
+    missing = [text for text in must if text not in result.text]
+    leaked = [text for text in must_not if text in result.text]
+    assert (missing, leaked) == ([], [])
+    if header_lines(page, "EXPECT"):
+        assert result.text == "" and result.fallback_reason
+    else:
+        assert result.fallback_reason is None and result.origin == "page"
+
+
+def test_paragraphs_are_separated_by_a_blank_line() -> None:
+    result = extract_page(URL, (CASES / "wordpress_comments.html").read_bytes(), "text/html")
+    paragraphs = result.text.split("\n\n")
+    assert len(paragraphs) == 5
+    assert all(p == p.strip() and "\n" not in p for p in paragraphs)
+
+
+def test_metadata_from_the_page() -> None:
+    result = extract_page(URL, (CASES / "wordpress_comments.html").read_bytes(), "text/html")
+    assert result.title == "Regulator sets deadline for platforms to tackle intimate image abuse"
+    assert result.author == "Dana Okafor"
+    assert result.published == datetime(2026, 11, 17, 9, 30, tzinfo=UTC)
+    assert result.language == "en"
+    assert result.url == URL
+
+
+def test_headline_is_not_repeated_as_a_paragraph() -> None:
+    result = extract_page(URL, (CASES / "news_article.html").read_bytes(), "text/html")
+    assert not result.text.startswith(result.title)
+    assert result.title not in result.text.split("\n\n")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/pdf", b"%PDF-1.7 binary"),
+        ("image/png", b"\x89PNG\r\n\x1a\n...."),
+        ("text/html", b"%PDF-1.4 served with the wrong type"),
+        ("", b"\xff\xd8\xff\xe0 jpeg bytes"),
+    ],
+)
+def test_non_html_content_is_not_extracted(content_type: str, body: bytes) -> None:
+    result = extract_page(URL, body, content_type)
+    assert result.text == "" and result.fallback_reason is not None
+    assert result.fallback_reason.startswith("not an HTML page")
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"   ", b"<html><body><p>Too short.</p></body></html>", b"\x00\x01\x02"]
+)
+def test_empty_or_tiny_pages_ask_for_the_fallback(body: bytes) -> None:
+    result = extract_page(URL, body, "text/html")
+    assert result.text == "" and result.fallback_reason
+
+
+def test_http_charset_is_honoured_for_pages_without_meta_charset() -> None:
+    paragraph = (
+        "Ministers\u2019 \u201conline harms\u201d plan was criticised by campaigners for survivors. " * 4
+    )
+    page = f"<html><body><article><h1>Plan</h1><p>{paragraph}</p><p>{paragraph}</p></article></body></html>"
+    result = extract_page(URL, page.encode("cp1252"), "text/html; charset=windows-1252")
+    assert "Ministers\u2019 \u201conline harms\u201d plan" in result.text
+
+
+# --- boilerplate rules ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "rule"),
+    [
+        ("Sign up for our weekly policy briefing and never miss a story like this.", "newsletter"),
+        ("Get our newsletter and our in-depth case studies all for free!", "newsletter"),
+        ("Related: Ministers promise review of anonymous accounts", "related_link"),
+        ("Read more: Parliament backs tougher rules", "related_link"),
+        ("Photo: Tomas Rehn", "photo_credit"),
+        ("A woman holds a phone. Photograph: Lena Marsh/Agency", "photo_credit"),
+        ("By Dana Okafor", "byline"),
+        ("Share on Facebook X LinkedIn", "share"),
+        ("We use cookies to improve your experience on our site.", "site_chrome"),
+        ("© 2026 The Civic Ledger. All rights reserved.", "site_chrome"),
+        ("View 14 comments", "site_chrome"),
+        ("Reader comments (2)", "comment_section"),
+        ("3 thoughts on “Regulator sets deadline”", "comment_section"),
+        ("Leave a Reply", "comment_section"),
+        ("Join the discussion", "comment_section"),
+        # article prose that merely mentions the same words
+        ("By the end of the year the regulator will publish its first report.", None),
+        ("The code requires services to let users sign up for alerts about new reports of abuse "
+         "targeting them, and to explain within two days what they did with each report, the "
+         "regulator said, adding that the newsletter of one platform had already announced it.", None),
+        ("Comments made by the minister on Tuesday drew criticism from campaigners.", None),
+        ("Share prices of the largest platforms fell after the announcement.", None),
+    ],
+)  # fmt: skip
+def test_boilerplate_rule_table(paragraph: str, rule: str | None) -> None:
+    matched = boilerplate_rule(paragraph, boilerplate())
+    assert (matched.name if matched else None) == rule
+
+
+def test_cutoff_removes_the_comment_section_after_the_body() -> None:
+    body = ["A long first paragraph of the article about the new law and what it requires of platforms."] * 2
+    paragraphs = [*body, "Reader comments (2)", "harbourmum", "Finally someone is looking at this."]
+    assert drop_boilerplate(paragraphs, boilerplate()) == body
+
+
+def test_cutoff_before_any_body_only_drops_the_heading() -> None:
+    paragraphs = [
+        "Comments",
+        "The article body starts here and is long enough to be a real paragraph of news.",
+    ]
+    assert drop_boilerplate(paragraphs, boilerplate()) == paragraphs[1:]
+
+
+def test_bundled_boilerplate_file_is_valid() -> None:
+    rules = boilerplate()
+    assert BOILERPLATE_FILE.exists() and rules.max_chars > 0
+    assert {rule.kind for rule in rules.rules} == {"drop", "cutoff"}
+    assert "'newsletter'" in rules.prune_xpath
+
+
+def article_page(extra: str, body_class: str = "analysis-content") -> bytes:
+    paragraphs = "".join(
+        f"<p>The regulator (paragraph {n}) set out new duties for platforms on reporting abuse.</p>"
+        for n in range(5)
+    )
+    article = f"<div class='{body_class}'>{paragraphs}{extra}</div>"
+    return f"<html><body><section>{article}</section></body></html>".encode()
+
+
+def test_prune_removes_a_promo_box_trafilatura_keeps() -> None:
+    # measured: without the prune list, trafilatura (favor_precision) keeps this box's sentence
+    promo = "<div class='promo-box'><p>Get the tracker: every decision in one place.</p></div>"
+    result = extract_page(URL, article_page(promo), "text/html")
+    assert "paragraph 4" in result.text
+    assert "Get the tracker" not in result.text
+
+
+def test_prune_spares_a_wrapper_that_holds_the_article() -> None:
+    result = extract_page(URL, article_page("", body_class="entry-content promo-enabled"), "text/html")
+    assert all(f"paragraph {n}" in result.text for n in range(5))
+
+
+def test_prune_xpath_tokens_are_matched_case_insensitively() -> None:
+    xpath = prune_xpath(["promo"], 2)
+    assert "translate(@class" in xpath and "translate(@id" in xpath and "count(.//p) <= 2" in xpath
+    assert prune_xpath([], 2) == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"max_chars": 10, "rule": [], "extra": 1}, "extra: unknown key"),
+        ({"max_chars": 0, "rule": []}, "max_chars"),
+        ({"max_chars": 10, "rule": [{"name": "x", "kind": "maybe", "patterns": ["a"]}]}, "kind"),
+        ({"max_chars": 10, "rule": [{"name": "x", "kind": "drop", "patterns": ["("]}]}, "'('"),
+        ({"max_chars": 10, "rule": [{"name": "x", "kind": "drop", "patterns": []}]}, "non-empty list"),
+        ({"max_chars": 10, "rule": [{"name": "x", "kind": "drop", "patterns": ["a"], "flags": 1}]}, "flags"),
+        ({"max_chars": 10, "prune": {"class_or_id": ["it's"]}}, "prune.class_or_id"),
+        ({"max_chars": 10, "prune": {"class_or_id": ["a"], "depth": 1}}, "prune.depth: unknown key"),
+        ({"max_chars": 10, "prune": {"max_paragraphs": -1}}, "prune.max_paragraphs"),
+    ],
+)
+def test_boilerplate_validation_reports_problems(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_boilerplate(raw)
+
+
+# --- fallback ------------------------------------------------------------------------------
+
+
+def make_entry(summary_html: str = "", content_html: str = "") -> Entry:
+    return Entry(
+        feed_url="https://news.example/feed.xml",
+        guid="g1",
+        url=URL,
+        title="A story",
+        source="News",
+        author="A. Writer",
+        published=datetime(2026, 11, 20, tzinfo=UTC),
+        summary_html=summary_html,
+        content_html=content_html,
+    )
+
+
+def test_fallback_prefers_feed_content() -> None:
+    entry = make_entry(
+        "<p>Short summary.</p>", "<p>First paragraph.</p><script>alert(1)</script><p>Second &amp; last.</p>"
+    )
+    page = fallback_page(entry, "HTTP 500")
+    assert page.text == "First paragraph.\n\nSecond & last."
+    assert (page.origin, page.fallback_reason, page.title, page.url) == (
+        "feed_content",
+        "HTTP 500",
+        "A story",
+        URL,
+    )
+    assert page.published == entry.published and page.author == "A. Writer"
+
+
+def test_fallback_uses_summary_when_there_is_no_content() -> None:
+    page = fallback_page(make_entry("Plain summary text, no tags."), "not an HTML page (application/pdf)")
+    assert (page.text, page.origin) == ("Plain summary text, no tags.", "feed_summary")
+
+
+def test_fallback_without_any_feed_text_is_empty_but_says_why() -> None:
+    page = fallback_page(make_entry(), "timeout")
+    assert page.text == "" and page.fallback_reason == "timeout"
+
+
+def test_feed_html_to_paragraphs() -> None:
+    html = (
+        "<div>Lead line<br>second line</div><ul><li>one</li><li>two</li></ul>"
+        "<figure><img src=x><figcaption>Photo caption text</figcaption></figure>"
+        "<p>Sign up for our newsletter to get updates.</p><style>p{}</style>"
+    )
+    assert html_to_paragraphs(html) == ["Lead line", "second line", "one", "two"]
+
+
+# --- batches -------------------------------------------------------------------------------
+
+
+def batch_jobs() -> list[tuple[str, bytes, str]]:
+    jobs = [(f"{URL}/{page.stem}", page.read_bytes(), "text/html") for page in PAGES]
+    jobs.append((f"{URL}/report.pdf", b"%PDF-1.7", "application/pdf"))
+    return jobs * 3
+
+
+def test_extract_many_keeps_job_order_with_a_process_pool() -> None:
+    jobs = batch_jobs()
+    pooled = extract_many(jobs, workers=2)
+    inline = [extract_page(*job) for job in jobs]
+    assert pooled == inline
+    assert [page.url for page in pooled] == [url for url, _, _ in jobs]
+
+
+def test_extract_many_inline_for_one_worker_or_few_jobs() -> None:
+    jobs = batch_jobs()[:3]
+    assert extract_many(jobs, workers=1) == extract_many(jobs, workers=4) == [extract_page(*j) for j in jobs]
+    assert extract_many([], workers=2) == []
