@@ -25,7 +25,11 @@ CANONICAL = [
     ("https://example.com/a?mc_cid=1&mc_eid=2&CMP=share_btn_url", None, "https://example.com/a"),
     ("https://example.com/a?q=%2Fx%20y&flag", None, "https://example.com/a?q=%2Fx%20y&flag"),  # verbatim
     ("https://example.com/a?ref=front&source=rss", None, "https://example.com/a?ref=front&source=rss"),
-    ("/news/2026/ofcom-fine?utm_source=rss", "https://Example.org/feed/", "https://example.org/news/2026/ofcom-fine"),
+    (
+        "/news/2026/ofcom-fine?utm_source=rss",
+        "https://Example.org/feed/",
+        "https://example.org/news/2026/ofcom-fine",
+    ),
     ("story.html", "https://example.org/news/index.xml", "https://example.org/news/story.html"),
     ("//cdn.example.net/x", "https://example.org/", "https://cdn.example.net/x"),
     ("https://bücher.example/x", None, "https://xn--bcher-kva.example/x"),
