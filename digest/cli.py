@@ -63,12 +63,41 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     serve.set_defaults(run=run_serve)
+
+    send = commands.add_parser(
+        "send", help="email an edition to the subscribers over SMTP", description=_SEND_HELP
+    )
+    send.add_argument(
+        "--config", type=Path, default=Path("digest.toml"), help="config file (default: digest.toml)"
+    )
+    send.add_argument("--edition", default="latest", help="edition key, e.g. 2026-W47 (default: latest)")
+    send.add_argument("--to", type=Path, required=True, help="subscriber list: CSV with an 'email' column")
+    send.add_argument("--site", type=Path, default=Path("site"), help="the built site (default: site)")
+    send.add_argument(
+        "--dry-run",
+        nargs="?",
+        const=Path("outbox"),
+        type=Path,
+        metavar="FOLDER",
+        help="write the messages into FOLDER (default: outbox) instead of sending them",
+    )
+    send.add_argument(
+        "--now", type=parse_now, help="fix the clock (the Date header), e.g. 2026-11-22T12:00:00Z"
+    )
+    send.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    send.set_defaults(run=run_send)
     return parser
 
 
 _BUILD_HELP = (
     "Fetch every configured feed, extract the articles, keep those on online-abuse policy, group "
     "them into stories and editions, and publish the site into --out (swapped in whole)."
+)
+
+_SEND_HELP = (
+    "Send the built edition (editions/<key>/edition.eml in --site) to every subscriber, each with a "
+    "personal unsubscribe link, over the SMTP server of the [email] table. Every delivery is recorded "
+    "in the store: a run that is interrupted and started again sends to each remaining subscriber once."
 )
 
 
@@ -142,4 +171,16 @@ def run_serve(args: argparse.Namespace) -> int:
     with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
         print(f"serving {args.dir}/ at http://127.0.0.1:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
         server.serve_forever()
+    return 0
+
+
+def run_send(args: argparse.Namespace) -> int:
+    from digest.config import load_config
+    from digest.send import SendOptions, send_from_site
+
+    config = load_config(args.config)
+    options = SendOptions(edition=args.edition, site_dir=args.site, now=args.now, dry_run_dir=args.dry_run)
+    report = send_from_site(config, args.to, options)
+    for line in report.lines():
+        print(line, file=sys.stderr)
     return 0

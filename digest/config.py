@@ -68,7 +68,8 @@ class EmailConfig:
     unsubscribe_url: str = ""  # with a {token} placeholder
     unsubscribe_mailto: str = ""
     list_id: str = ""
-    rate_per_minute: int = 60
+    rate_per_minute: int = 60  # 0: no limit
+    token_secret_env: str = ""  # names the environment variable holding the unsubscribe-token secret
 
 
 @dataclass(frozen=True, slots=True)
