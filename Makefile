@@ -51,5 +51,9 @@ eval: install
 bench: install
 	$(PY) -m tests.bench.run
 
+screenshots: install browser-deps
+	$(PY) -m tests.screenshots
+	$(PY) -m tests.browser.test_email_render site
+
 clean:
 	rm -rf site .digest .pytest_cache .mypy_cache .ruff_cache build *.egg-info

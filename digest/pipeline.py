@@ -20,6 +20,7 @@ from digest.errors import BudgetExceeded
 from digest.publish import publish_tree
 from digest.records import Article, BuildReport, Entry, FeedSource, FetchRequest, PageText, Problem
 from digest.render import SiteData, render_all, search
+from digest.render.email import render_email_files
 from digest.store import Store
 
 log = logging.getLogger(__name__)
@@ -67,11 +68,11 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         excluded=tuple(store.exclusions()),
         about_markdown=read_about(config),
     )
-    outputs = render_all(site)
+    outputs = [*render_all(site), *render_email_files(site, config.email)]
     search_bundle, search_problems = search.render_search_index(outputs, config.site.language)
     problems += search_problems
     written = publish_tree([*outputs, *search_bundle], options.out_dir)
-    failing = store.failing_feeds(options.now)
+    failing = store.failing_feeds(options.now, (feed.url for feed in config.feeds))
     return BuildReport(
         feeds_total=len(config.feeds),
         feeds_failed=len(failing),
@@ -83,6 +84,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         editions=len(built_editions),
         files_written=written,
         problems=tuple(problems),
+        failing_feeds=tuple(failing),
     )
 
 

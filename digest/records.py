@@ -292,3 +292,4 @@ class BuildReport:
     editions: int = 0
     files_written: int = 0
     problems: tuple[Problem, ...] = field(default=())
+    failing_feeds: tuple[Problem, ...] = field(default=())  # each failing feed, reason and for how long

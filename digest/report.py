@@ -1,7 +1,7 @@
 """What the operator sees in the terminal: progress on a terminal, one line per problem, a summary.
 
-Problems of one reason beyond ``FOLD_AFTER`` are folded into a count, so a flood of failing
-article pages never hides the one failing feed.
+Every failing feed gets its own line. Problems of one reason from one place beyond ``FOLD_AFTER``
+are folded into a count, so one feed's flood of bad items never hides the other feeds.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ FOLD_AFTER = 5
 
 
 def problem_lines(problems: tuple[Problem, ...]) -> list[str]:
-    """One line per problem, the same reason folded after ``FOLD_AFTER`` lines."""
-    shown: Counter[str] = Counter()
+    """One line per problem; the same reason from the same place folded after ``FOLD_AFTER`` lines."""
+    shown: Counter[tuple[str, str]] = Counter()
     lines: list[str] = []
     for problem in problems:
-        shown[problem.reason] += 1
-        if shown[problem.reason] <= FOLD_AFTER:
+        shown[problem.where, problem.reason] += 1
+        if shown[problem.where, problem.reason] <= FOLD_AFTER:
             lines.append(f"warning: {problem.line()}")
-    for reason, count in sorted(shown.items()):
+    for (where, reason), count in sorted(shown.items()):
         if count > FOLD_AFTER:
-            lines.append(f"warning: ... and {count - FOLD_AFTER} more '{reason}' problems")
+            lines.append(f"warning: {where}: ... and {count - FOLD_AFTER} more '{reason}' problems")
     return lines
 
 
@@ -38,7 +38,9 @@ def summary_line(report: BuildReport) -> str:
         f"built: {report.stories} stories in {report.editions} editions from {report.articles_kept} articles "
         f"({report.articles_excluded} excluded); feeds: {report.feeds_total - report.feeds_failed} ok, "
         f"{report.feeds_failed} failing; {report.entries_new} new items, {report.articles_fetched} pages; "
-        f"{report.files_written} files written" + (f"; problems: {reasons}" if reasons else "")
+        f"{report.files_written} files written"
+        + (f"; problems: {reasons}" if reasons else "")
+        + "".join(f"; failing: {feed.where} ({feed.detail})" for feed in report.failing_feeds)
     )
 
 

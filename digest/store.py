@@ -267,10 +267,12 @@ class Store:
 
     # --- reporting -------------------------------------------------------------------
 
-    def failing_feeds(self, now: datetime) -> list[Problem]:
+    def failing_feeds(self, now: datetime, urls: Iterable[str]) -> list[Problem]:
+        """The configured feeds (``urls``) whose last fetch failed, with how long they have failed."""
+        configured = set(urls)
         problems = []
         for state in self.feed_states():
-            if state.last_status == "error" and state.failing_since:
+            if state.url in configured and state.last_status in ("error", "gone") and state.failing_since:
                 since = _duration(now - state.failing_since)
                 problems.append(
                     Problem(state.name, "feed_failing", f"{state.last_error} (failing for {since})")
@@ -379,7 +381,7 @@ def _feed_after_fetch(state: FeedState, result: FetchResult, now: datetime) -> F
         state,
         current_url=current_url,
         last_status="gone" if gone else "error",
-        last_error=result.problem.line() if result.problem else f"HTTP {result.status}",
+        last_error=f"{result.problem.reason}: {result.problem.detail}" if result.problem else f"HTTP {result.status}",
         failing_since=state.failing_since or now,
         last_checked=now,
         retired=state.retired or gone,

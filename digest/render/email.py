@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 TEXT_WIDTH = 72
 PREHEADER_LIMIT = 140
 FALLBACK_SENDER = "digest@localhost.invalid"  # when neither email.from_address nor base_url gives one
-_CONTENT_NOTE_LABEL = re.compile(r"^\s*content note:\s*", re.IGNORECASE)  # the templates print the label
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
@@ -198,8 +197,7 @@ def _email_story(story: Story, number: int, data: SiteData, references: _Referen
     )
     quotes = tuple(EmailQuote(q.text, q.speaker + (f", {q.role}" if q.role else "")) for q in story.quotes)
     tags = tuple(dict.fromkeys(story.tags.all()))
-    note = _CONTENT_NOTE_LABEL.sub("", story.content_note)
-    return EmailStory(number, story.title, url, ref, note, sentences, quotes, sources, tags)
+    return EmailStory(number, story.title, url, ref, story.content_note, sentences, quotes, sources, tags)
 
 
 def _intro(edition: Edition, count: int) -> str:

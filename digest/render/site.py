@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +111,7 @@ def render_pages(data: SiteData, index: SiteIndex, environment: jinja2.Environme
         *listing_pages(writer),
         archive_page(writer),
         about_page(writer),
+        search_page(writer),
         *status_pages(writer),
     ]
     return [*pages, stylesheet(environment), robots_txt(data), sitemap(data, pages)]
@@ -150,7 +152,16 @@ def home_page(writer: PageWriter) -> OutputFile:
         overview=overview_of(stories),
         editor_note_html=render_markdown(latest.editor_note) if latest else "",
         earlier=editions[1:6],
+        latest_label=latest_label(latest, writer.data.now) if latest else "",
     )
+
+
+def latest_label(edition: Edition, now: datetime) -> str:
+    """ "This week" only while the latest edition's period is running; after it, "Latest edition"."""
+    if not edition.start <= common.utc(now).date() <= edition.end:
+        return "Latest edition"
+    days = (edition.end - edition.start).days
+    return "Today" if days == 0 else "This week" if days <= 7 else "This month"
 
 
 def edition_page(writer: PageWriter, position: int) -> OutputFile:
@@ -242,6 +253,13 @@ def about_page(writer: PageWriter) -> OutputFile:
         "About",
         about_title=heading.group(1) if heading else "About",
         about_html=about_html,
+    )
+
+
+def search_page(writer: PageWriter) -> OutputFile:
+    """The search page; its index (``pagefind/``) is built from the story pages by ``render/search.py``."""
+    return writer.write(
+        "search.html", "search/index.html", "Search", f"Search every story in {writer.data.site.title}."
     )
 
 

@@ -1,0 +1,445 @@
+"""The editorial word lists: taxonomy, jurisdictions and organisations, read from TOML and validated.
+
+Each file is read once per process (``taxonomy()``, ``places()``, ``organisations()``); a broken file
+raises ``ConfigError`` listing every problem, so an operator who edits one sees all mistakes at once.
+Terms are compiled into one regular expression per concept, so matching is one scan per concept.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from digest.errors import ConfigError
+
+LEXICON_DIR = Path(__file__).parent
+WORD_END = r"[\w'\u2019]*"
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """One harm, response or off-topic sense, with the pattern its terms compile into."""
+
+    name: str
+    kind: str  # harm | response | off_topic
+    weight: float
+    terms: tuple[str, ...]
+    generic_terms: tuple[str, ...]
+    content_note: bool
+    digital: bool  # the harm only exists online or through devices: it is its own online context
+    pattern: re.Pattern[str] | None
+    generic_pattern: re.Pattern[str] | None  # counts only beside an online-context term
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    name: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    min_harm: float
+    min_response: float
+    min_tag: float
+    off_topic_factor: float
+
+
+@dataclass(frozen=True, slots=True)
+class TextRules:
+    weak_starts: tuple[str, ...]  # lower-case first words or phrases, longest first
+    abbreviations: frozenset[str]
+    stopwords: frozenset[str]
+    boilerplate: re.Pattern[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleRules:
+    speech_verbs: frozenset[str]
+    speech_pattern: str  # regex alternation of the verbs, for embedding in larger patterns
+    titles: frozenset[str]
+    not_person: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    harms: tuple[Concept, ...]
+    responses: tuple[Concept, ...]
+    off_topic: tuple[Concept, ...]
+    near_misses: tuple[NearMiss, ...]
+    online: re.Pattern[str]
+    thresholds: Thresholds
+    sexual_violence_name: str
+    sexual_violence: re.Pattern[str] | None
+    text: TextRules
+    people: PeopleRules
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    name: str
+    parent: str
+    pattern: re.Pattern[str]
+    exclude: re.Pattern[str] | None
+    triggers: frozenset[str] = frozenset()  # the first word of each term: no trigger, no need to search
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    name: str
+    kind: str
+    jurisdiction: str
+    pattern: re.Pattern[str]
+    triggers: frozenset[str] = frozenset()  # empty: always searched (the entry has regex patterns)
+
+
+WORD = re.compile(r"\w+")
+
+
+def triggers(terms: Iterable[str]) -> frozenset[str]:
+    """First words of the terms: a text without any of them cannot match, so it is not searched."""
+    return frozenset(found.group(0) for term in terms if (found := WORD.search(term)) is not None)
+
+
+def word_set(content: str) -> frozenset[str]:
+    return frozenset(WORD.findall(content))
+
+
+def named_organisations(content: str, words: frozenset[str] | None = None) -> list[Organisation]:
+    """The listed organisations the text names, in lexicon order (one pass per likely candidate)."""
+    present = word_set(content) if words is None else words
+    return [o for o in organisations() if (not o.triggers or o.triggers & present) and o.pattern.search(content)]
+
+
+def named_places(content: str, words: frozenset[str] | None = None) -> list[Place]:
+    present = word_set(content) if words is None else words
+    return [p for p in places() if p.triggers & present and p.pattern.search(content)]
+
+
+# --- term compilation ----------------------------------------------------------------------
+
+
+def term_regex(term: str) -> str:
+    """``"intimate image*"`` -> a regex matching the phrase as whole words, any space or hyphen between."""
+    star = term.endswith("*")
+    words = re.split(r"[\s-]+", term.rstrip("*").strip())
+    body = r"[\s\-]+".join(re.escape(word).replace("'", "['\u2019]") for word in words)
+    start = r"(?<![\w])" if re.match(r"\w", term) else ""
+    end = WORD_END if star else (r"(?![\w])" if re.search(r"\w$", term) else "")
+    return f"{start}{body}{end}"
+
+
+def compile_terms(terms: Iterable[str], ignore_case: bool = True) -> re.Pattern[str] | None:
+    ordered = sorted(set(terms), key=lambda term: (-len(term), term))
+    if not ordered:
+        return None
+    flags = re.IGNORECASE if ignore_case else 0
+    return re.compile("|".join(term_regex(term) for term in ordered), flags)
+
+
+# --- validation helpers --------------------------------------------------------------------
+
+
+class _Checker:
+    """Collects every problem in one file as ``where: message`` lines."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append(f"{self.source}: {where}: {message}")
+
+    def strings(self, table: dict[str, Any], key: str, where: str, required: bool = False) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+            self.add(f"{where}.{key}", "expected a list of non-empty strings")
+            return ()
+        if required and not value:
+            self.add(f"{where}.{key}", "must not be empty")
+        return tuple(value)
+
+    def text(self, table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str) or (default is None and not value.strip()):
+            self.add(f"{where}.{key}", "expected a non-empty string")
+            return ""
+        return value
+
+    def number(self, table: dict[str, Any], key: str, where: str) -> float:
+        value = table.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            self.add(f"{where}.{key}", "expected a number >= 0")
+            return 0.0
+        return float(value)
+
+    def keys(self, table: Any, allowed: Iterable[str], where: str) -> dict[str, Any]:
+        if not isinstance(table, dict):
+            self.add(where, "expected a table")
+            return {}
+        for key in sorted(set(table) - set(allowed)):
+            self.add(f"{where}.{key}", "unknown key")
+        return table
+
+    def tables(self, raw: dict[str, Any], key: str) -> list[Any]:
+        value = raw.get(key, [])
+        if not isinstance(value, list):
+            self.add(key, "expected an array of tables")
+            return []
+        return value
+
+    def pattern(self, source: str, where: str, ignore_case: bool = False) -> re.Pattern[str] | None:
+        try:
+            return re.compile(source, re.IGNORECASE if ignore_case else 0)
+        except re.error as exc:
+            self.add(where, f"not a valid regular expression: {exc}")
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ConfigError("; ".join(self.problems), problems=tuple(self.problems))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _unique_names(check: _Checker, names: Sequence[str], where: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            check.add(where, f"duplicate name {name!r}")
+        seen.add(name)
+
+
+# --- taxonomy ------------------------------------------------------------------------------
+
+_CONCEPT_KEYS = ("name", "weight", "terms", "generic_terms", "content_note", "digital")
+_TOP_KEYS = (
+    "thresholds",
+    "online",
+    "harms",
+    "responses",
+    "off_topic",
+    "near_misses",
+    "content_note",
+    "text",
+    "people",
+)
+
+
+def parse_taxonomy(raw: dict[str, Any], source: str = "taxonomy.toml") -> Taxonomy:
+    check = _Checker(source)
+    check.keys(raw, _TOP_KEYS, "(top level)")
+    harms = _concepts(check, raw, "harms", "harm")
+    responses = _concepts(check, raw, "responses", "response")
+    off_topic = _concepts(check, raw, "off_topic", "off_topic")
+    _unique_names(check, [c.name for c in (*harms, *responses, *off_topic)], "concepts")
+    if not harms or not responses:
+        check.add("(top level)", "needs at least one [[harms]] and one [[responses]] concept")
+    online_table = check.keys(raw.get("online", {}), ("terms",), "online")
+    online = compile_terms(check.strings(online_table, "terms", "online", required=True))
+    note = check.keys(
+        raw.get("content_note", {}), ("sexual_violence_name", "sexual_violence_terms"), "content_note"
+    )
+    taxonomy = Taxonomy(
+        harms=harms,
+        responses=responses,
+        off_topic=off_topic,
+        near_misses=_near_misses(check, raw),
+        online=online or re.compile(r"(?!x)x"),
+        thresholds=_thresholds(check, raw),
+        sexual_violence_name=check.text(note, "sexual_violence_name", "content_note", "sexual violence"),
+        sexual_violence=compile_terms(check.strings(note, "sexual_violence_terms", "content_note")),
+        text=_text_rules(check, raw),
+        people=_people_rules(check, raw),
+    )
+    check.raise_if_any()
+    return taxonomy
+
+
+def _concepts(check: _Checker, raw: dict[str, Any], key: str, kind: str) -> tuple[Concept, ...]:
+    concepts = []
+    for index, item in enumerate(check.tables(raw, key)):
+        where = f"{key}[{index}]"
+        table = check.keys(item, _CONCEPT_KEYS, where)
+        terms = check.strings(table, "terms", where, required=True)
+        generic = check.strings(table, "generic_terms", where)
+        content_note, digital = table.get("content_note", False), table.get("digital", False)
+        for key, value in (("content_note", content_note), ("digital", digital)):
+            if not isinstance(value, bool):
+                check.add(f"{where}.{key}", "expected true or false")
+        concept = Concept(
+            name=check.text(table, "name", where),
+            kind=kind,
+            weight=check.number(table, "weight", where),
+            terms=terms,
+            generic_terms=generic,
+            content_note=content_note is True,
+            digital=digital is True,
+            pattern=compile_terms(terms),
+            generic_pattern=compile_terms(generic),
+        )
+        concepts.append(concept)
+    return tuple(concepts)
+
+
+def _near_misses(check: _Checker, raw: dict[str, Any]) -> tuple[NearMiss, ...]:
+    senses = []
+    for index, item in enumerate(check.tables(raw, "near_misses")):
+        where = f"near_misses[{index}]"
+        table = check.keys(item, ("name", "terms"), where)
+        pattern = compile_terms(check.strings(table, "terms", where, required=True))
+        if pattern is not None:
+            senses.append(NearMiss(check.text(table, "name", where), pattern))
+    return tuple(senses)
+
+
+def _thresholds(check: _Checker, raw: dict[str, Any]) -> Thresholds:
+    names = ("min_harm", "min_response", "min_tag", "off_topic_factor")
+    table = check.keys(raw.get("thresholds", {}), names, "thresholds")
+    values = [check.number(table, name, "thresholds") for name in names]
+    return Thresholds(*values)
+
+
+def _text_rules(check: _Checker, raw: dict[str, Any]) -> TextRules:
+    table = check.keys(
+        raw.get("text", {}), ("weak_starts", "abbreviations", "stopwords", "boilerplate"), "text"
+    )
+    weak = check.strings(table, "weak_starts", "text", required=True)
+    return TextRules(
+        weak_starts=tuple(sorted({w.lower() for w in weak}, key=lambda w: (-len(w), w))),
+        abbreviations=frozenset(a.lower() for a in check.strings(table, "abbreviations", "text")),
+        stopwords=frozenset(s.lower() for s in check.strings(table, "stopwords", "text")),
+        boilerplate=compile_terms(check.strings(table, "boilerplate", "text")),
+    )
+
+
+def _people_rules(check: _Checker, raw: dict[str, Any]) -> PeopleRules:
+    table = check.keys(raw.get("people", {}), ("speech_verbs", "titles", "not_person"), "people")
+    verbs = check.strings(table, "speech_verbs", "people", required=True)
+    ordered = sorted(set(verbs), key=lambda verb: (-len(verb), verb))
+    return PeopleRules(
+        speech_verbs=frozenset(verbs),
+        speech_pattern="|".join(re.escape(verb) for verb in ordered) or "(?!x)x",
+        titles=frozenset(check.strings(table, "titles", "people")),
+        not_person=frozenset(check.strings(table, "not_person", "people")),
+    )
+
+
+# --- places and organisations --------------------------------------------------------------
+
+
+def parse_places(raw: dict[str, Any], source: str = "jurisdictions.toml") -> tuple[Place, ...]:
+    check = _Checker(source)
+    check.keys(raw, ("places",), "(top level)")
+    places = []
+    for index, item in enumerate(check.tables(raw, "places")):
+        where = f"places[{index}]"
+        table = check.keys(item, ("name", "parent", "terms", "exclude"), where)
+        terms = check.strings(table, "terms", where, required=True)
+        pattern = compile_terms(terms, ignore_case=False)
+        exclude = compile_terms(check.strings(table, "exclude", where), ignore_case=False)
+        name = check.text(table, "name", where)
+        if pattern is not None:
+            places.append(Place(name, check.text(table, "parent", where, ""), pattern, exclude, triggers(terms)))
+    names = [place.name for place in places]
+    _unique_names(check, names, "places")
+    for place in places:
+        if place.parent and place.parent not in names:
+            check.add(place.name, f"parent {place.parent!r} is not a listed place")
+    check.raise_if_any()
+    return tuple(places)
+
+
+def parse_organisations(
+    raw: dict[str, Any], place_names: Iterable[str], source: str = "organisations.toml"
+) -> tuple[Organisation, ...]:
+    check = _Checker(source)
+    check.keys(raw, ("organisations", "discover"), "(top level)")
+    known_places = set(place_names)
+    organisations = []
+    for index, item in enumerate(check.tables(raw, "organisations")):
+        where = f"organisations[{index}]"
+        table = check.keys(item, ("name", "kind", "terms", "patterns", "pattern_words", "jurisdiction"), where)
+        terms = check.strings(table, "terms", where, required=True)
+        sources = [term_regex(term) for term in terms]
+        patterns = check.strings(table, "patterns", where)
+        sources += list(patterns)
+        jurisdiction = check.text(table, "jurisdiction", where, "")
+        if jurisdiction and jurisdiction not in known_places:
+            check.add(f"{where}.jurisdiction", f"{jurisdiction!r} is not a place in jurisdictions.toml")
+        pattern = check.pattern("|".join(f"(?:{s})" for s in sources), f"{where}.patterns")
+        if pattern is not None:
+            # A regular expression's words to look for are given as pattern_words; without them the
+            # entry is always searched.
+            pattern_words = check.strings(table, "pattern_words", where)
+            found_by = frozenset() if patterns and not pattern_words else triggers(terms) | set(pattern_words)
+            organisation = Organisation(
+                check.text(table, "name", where), check.text(table, "kind", where), jurisdiction, pattern, found_by
+            )
+            organisations.append(organisation)
+    _unique_names(check, [o.name for o in organisations], "organisations")
+    check.raise_if_any()
+    return tuple(organisations)
+
+
+# --- the shared, once-read lexicons --------------------------------------------------------
+
+
+@functools.cache
+def taxonomy() -> Taxonomy:
+    return parse_taxonomy(read_toml(LEXICON_DIR / "taxonomy.toml"), str(LEXICON_DIR / "taxonomy.toml"))
+
+
+@functools.cache
+def places() -> tuple[Place, ...]:
+    return parse_places(
+        read_toml(LEXICON_DIR / "jurisdictions.toml"), str(LEXICON_DIR / "jurisdictions.toml")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """Patterns that find organisations the list lacks, by how the text introduces them."""
+
+    introduced: re.Pattern[str]  # "the charity Safe Corridors" / "Safe Corridors, a charity"
+    suffixed: re.Pattern[str]  # "Bristol City Council", "Public Square Trust"
+
+
+def parse_discovery(raw: dict[str, Any], source: str = "organisations.toml") -> Discovery:
+    check = _Checker(source)
+    table = check.keys(raw.get("discover", {}), ("kinds", "suffixes"), "discover")
+    kinds = "|".join(
+        term_regex(k) for k in sorted(check.strings(table, "kinds", "discover", True), key=len, reverse=True)
+    )
+    suffixes = "|".join(re.escape(s) for s in check.strings(table, "suffixes", "discover", True))
+    check.raise_if_any()
+    name = r"[A-Z][\w'\u2019-]*(?:\s+(?:and\s+|of\s+|for\s+)?[A-Z][\w'\u2019-]*){0,4}"
+    introduced = (
+        rf"(?:\b(?:{kinds})\s+(?P<after>{name}))"
+        rf"|(?:(?P<before>{name}),\s+(?:a|an|the)\s+(?:[\w-]+\s+){{0,3}}(?:{kinds})\b)"
+    )
+    suffixed = rf"(?P<name>(?:[A-Z][\w'\u2019-]*\s+(?:(?:and|of|for)\s+)?){{1,4}}(?:{suffixes}))\b"
+    return Discovery(re.compile(introduced), re.compile(suffixed))
+
+
+@functools.cache
+def discovery() -> Discovery:
+    return parse_discovery(read_toml(LEXICON_DIR / "organisations.toml"))
+
+
+@functools.cache
+def organisations() -> tuple[Organisation, ...]:
+    path = LEXICON_DIR / "organisations.toml"
+    return parse_organisations(read_toml(path), [place.name for place in places()], str(path))

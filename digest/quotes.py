@@ -1,0 +1,420 @@
+"""Direct quotes and who said them; the people an article names.
+
+A names table is built from the whole article first ("Jenny Hopkins, chief crown prosecutor",
+"Director of Public Prosecutions Alun Pritchard", "said Nick Pickles, Twitter's head of policy"),
+so a later "Hopkins said" or "she said" resolves to the full name and role. Both attribution
+forms are read ('"...," X said' and '"...," said X, role', and 'X said: "..."'), with curly or
+straight quote marks. Spelling variants of one name within a story are merged by
+``merge_variants``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
+
+from digest import lexicon, text
+from digest.records import Article, Quote
+
+log = logging.getLogger(__name__)
+
+ROLE_NOUN = re.compile(r"(?:er|or|ist|ian|ant|ent|ive|ary)$")  # "Organiser Martin Oddie" opens a sentence
+MIN_QUOTE_WORDS = 5  # shorter quoted bits are titles or scare quotes, not statements
+NAME_TOKEN = r"[A-ZÀ-Þ][\w'-]*"
+PARTICLES = r"(?:de|van|von|der|den|da|di|du|le|la|al|bin|dos|del|ter|ten)"
+NAME_RUN = re.compile(rf"(?<![\w'])(?:{NAME_TOKEN})(?:[ ](?:{PARTICLES}[ ])?{NAME_TOKEN})*")
+PRONOUNS = ("he", "she", "they")
+DESCRIBED = (
+    r"(?:[Tt]he|[Aa]n?)\s+(?:[A-Z][\w']*\s+)?[a-z][\w'-]*(?:\s+(?!for\b|at\b|of\b)[a-z][\w-]*)?"
+    r"(?:\s+(?:for|at|of)\s+(?:the\s+)?[A-Z][\w']*(?:\s+[A-Z][\w']*)*)?"
+)
+CONTINUATION_GAP = 80  # characters of attribution between two fragments of one person's quote
+CARRY_OVER = 400  # an unattributed quote belongs to someone named this close before it
+QUOTED = re.compile(r'"([^"]+)"')
+ROLE_END = (
+    r"(?=\.(?:\s+[A-Z\"]|\s*$)|;|,\s*(?:who|which|said|says|told|has|had|was|is|in|at|on|speaking|writing|while|as"
+    r"|and|but|adding)\b|$)"
+)
+OUTLET_CREDIT = re.compile(
+    r"\b(?:told|reported by|according to|first reported by|reported|in an interview with|speaking to|"
+    r"said in an interview with|as revealed by|revealed by|wrote in|writing in)\s+"
+    r"((?:[Tt]he\s+)?[A-Z][\w']*(?:\s+[A-Z][\w']*){0,3})"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A person named in an article, where, and the role the article gives them."""
+
+    name: str
+    role: str
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class Patterns:
+    after_name_verb: re.Pattern[str]
+    after_verb_role_name: re.Pattern[str]
+    after_verb_name: re.Pattern[str]
+    before: re.Pattern[str]
+    verb_after: re.Pattern[str]
+    verb_before: re.Pattern[str]
+
+
+@cache
+def patterns() -> Patterns:
+    verbs = lexicon.taxonomy().people.speech_pattern
+    name = rf"{NAME_TOKEN}(?:\s+(?:{PARTICLES}\s+)?{NAME_TOKEN}){{0,5}}"
+    who = rf"(?P<who>{DESCRIBED}|{name}|[Hh]e|[Ss]he|[Tt]hey)"
+    of_org = rf"(?:\s+(?P<of>(?:of|from|at)\s+(?:the\s+)?{name}))?"
+    return Patterns(
+        after_name_verb=re.compile(
+            rf"^\s*,?\s*(?P<pre>(?:[A-Z][\w']*\s+)?(?:[a-z][\w'-]*\s+){{1,4}}(?=[A-Z]))?{who}{of_org}"
+            rf"(?:,\s*(?P<role>[^,\"]{{2,100}}),)?\s+(?:\w+ly\s+)?(?:{verbs})\b"
+        ),
+        after_verb_role_name=re.compile(
+            rf"^\s*,?\s*(?:{verbs})\s+(?P<role>(?:(?:the|a|an)\s+|[A-Z][\w]*'s\s+)(?:[\w'-]+\s+){{0,5}}?"
+            rf"[a-z][\w-]*),?\s+(?P<who>{name})\s*[.,;]"
+        ),
+        after_verb_name=re.compile(
+            rf"^\s*,?\s*(?:{verbs}|according to)\s+{who}(?:,\s*(?P<role>[^\";]{{2,120}}?){ROLE_END})?"
+        ),
+        before=re.compile(
+            rf"{who}{of_org}(?:,\s*(?P<role>[^,\"]{{2,100}}),)?\s+(?:\w+\s+)?(?:{verbs})"
+            rf"(?:\s+(?:that\s+)?[^:\",.]{{0,60}}?)?\s*[:,]?\s*$"
+        ),
+        verb_after=re.compile(rf"^\s*(?:,[^,.\"]{{1,100}},)?\s*(?:\w+ly\s+)?(?:{verbs})\b"),
+        verb_before=re.compile(rf"\b(?:{verbs}|according to)\s*[:,]?\s*$"),
+    )
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+def find_people(content: str) -> list[Mention]:
+    """Every person the text names, in order, with a role where the text gives one."""
+    folded = text.fold_quotes(content)
+    mentions = []
+    for match in NAME_RUN.finditer(folded):
+        mention = person_at(folded, match)
+        if mention is not None:
+            mentions.append(mention)
+    return mentions
+
+
+def person_at(folded: str, match: re.Match[str]) -> Mention | None:
+    """The name at the end of a capitalised run; the words before it ("Labour MP") are its office."""
+    rules = lexicon.taxonomy().people
+    run = match.group(0).split(" ")
+    run[-1] = strip_possessive(run[-1])
+    tokens = name_tokens(run, rules.titles, rules.not_person)
+    at_sentence_start = re.search(r"(?:^|[.!?\"]\s+|\n)$", folded[: match.start()]) is not None
+    if at_sentence_start and len(tokens) == len(run) >= 3 and ROLE_NOUN.search(tokens[0]):
+        tokens = tokens[1:]  # "Organiser Martin Oddie": a capitalised common noun opens the sentence
+    if not 2 <= len(tokens) <= 3 or not looks_like_name(tokens, rules.not_person):
+        return None
+    office = [t for t in run[: len(run) - len(tokens)] if t.lower() not in stopwords()]
+    start = match.end() - len(" ".join(tokens))
+    titled = (
+        bool(office)
+        or re.search(r"\b(?:Mr|Mrs|Ms|Dr|Lt|Sgt|Det|Prof|Rev)\.?\s+$", folded[:start]) is not None
+    )
+    if not has_person_signal(folded, " ".join(tokens), start, match.end(), titled):
+        return None
+    return Mention(" ".join(tokens), role_of(folded, (match.start(), start, match.end()), office), start)
+
+
+def name_tokens(run: list[str], titles: frozenset[str], not_person: frozenset[str]) -> list[str]:
+    """The run's last words that can be part of a personal name, at most three."""
+    tokens: list[str] = []
+    for token in reversed(run):
+        possessive = token.endswith("'s") and tokens
+        if token in titles or token in not_person or token.isupper() or len(tokens) == 3 or possessive:
+            break
+        if token.lower() in stopwords():
+            break
+        tokens.insert(0, token)
+    return tokens
+
+
+def looks_like_name(tokens: list[str], not_person: frozenset[str]) -> bool:
+    for token in tokens:
+        if token in not_person or token.isupper() or "." in token.rstrip("."):
+            return False
+    return not known_entity(" ".join(tokens))
+
+
+@lru_cache(maxsize=4096)
+def known_entity(joined: str) -> bool:
+    """The whole name is a listed organisation or place ("Victoria Police", "New Zealand")."""
+    words = lexicon.word_set(joined)
+    return any(o.pattern.fullmatch(joined) for o in lexicon.named_organisations(joined, words)) or any(
+        p.pattern.fullmatch(joined) for p in lexicon.named_places(joined, words)
+    )
+
+
+def strip_possessive(token: str) -> str:
+    return token[:-2] if token.endswith("'s") else token.rstrip("'")
+
+
+def has_person_signal(folded: str, name: str, start: int, end: int, titled: bool) -> bool:
+    after = folded[end : end + 120]
+    before = folded[max(0, start - 40) : start]
+    surname = name.split(" ")[-1]
+    return (
+        titled
+        or re.match(r",\s*\d{1,3}\s*[,)]", after) is not None
+        or patterns().verb_after.match(after) is not None
+        or patterns().verb_before.search(before) is not None
+        or apposition_role(after) != ""
+        or before.endswith(", ")
+        or len(re.findall(rf"(?<![\w-]){re.escape(surname)}(?![\w-])", folded)) > 1
+    )
+
+
+def apposition_role(after: str, closed: bool = False) -> str:
+    """The role in 'Name, chief crown prosecutor, said' or 'said Name, Twitter's head of policy.'"""
+    match = re.match(
+        rf",\s+(?P<role>(?:(?:the|a|an|its|their)\s|[a-z]|[A-Z][\w]*'s\s)[^\";]{{1,110}}?){ROLE_END}", after
+    )
+    if match is None or re.match(r"\d", match.group("role")):
+        return ""
+    first = match.group("role").split(" ")[0]
+    if first in lexicon.taxonomy().people.speech_verbs or first in ("which", "and"):
+        return ""
+    if not closed and not re.match(rf",\s+{re.escape(match.group('role'))}\s*[,;]", after):
+        return ""  # "Name, met X at Y." is a clause, not a role: a role is closed by a comma
+    return clean_role(match.group("role"))
+
+
+def role_of(folded: str, span: tuple[int, int, int], office: list[str]) -> str:
+    """span: where the capitalised run starts, where the name starts, where both end."""
+    run_start, start, end = span
+    spoken_to = patterns().verb_before.search(folded[max(0, run_start - 40) : run_start]) is not None
+    role = apposition_role(folded[end : end + 130], closed=spoken_to)
+    title = clean_role(office_before(folded, run_start, office)) if office else ""
+    if title and (not role or role.startswith(("of ", "at ", "for ", "who "))):
+        return title if role.startswith("who ") else f"{title} {role}".strip()
+    return role or title or clean_role(role_before(folded[max(0, start - 150) : start]))
+
+
+def office_before(folded: str, run_start: int, office: list[str]) -> str:
+    """'Director of Public Prosecutions Alun Pritchard': the office may begin before the run."""
+    head = folded[max(0, run_start - 60) : run_start]
+    lead = re.search(r"([A-Z][\w']*(?:\s+[A-Z][\w']*)*)\s+(?:of|for)\s*$", head)
+    joined = " ".join(office)
+    return f"{lead.group(1)} {head[lead.end(1) :].strip()} {joined}" if lead else joined
+
+
+def role_before(before: str) -> str:
+    """'..., the CPS lead on violence against women, Marianne Okafor': the role ends in ', '."""
+    if not before.endswith(", "):
+        return ""
+    clause = re.split(r"[.;:!?\"(]", before[:-2])[-1].strip()
+    match = re.search(
+        r"(?:^|.*\b(?:by|from|to|with|and|said|says|told|was|is|as)\s+)((?:[Tt]he|[Aa]n?|[Ii]ts|[Tt]heir|[A-Z][\w]*'s)\s.+)$",
+        clause,
+    )
+    return match.group(1) if match else ""
+
+
+def clean_role(role: str) -> str:
+    """A role without its edges; a relative clause ("who works at...") or a verb is not a role."""
+    role = text.normalise_space(role).strip(" ,")
+    first = role.split(" ")[0] if role else ""
+    if first in ("which", "and", "but") or first in lexicon.taxonomy().people.speech_verbs:
+        return ""
+    return role
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    return lexicon.taxonomy().text.stopwords
+
+
+# --- quotes --------------------------------------------------------------------------------
+
+
+def extract_quotes(article: Article) -> tuple[Quote, ...]:
+    content = text.fold_quotes(article.text)
+    table = names_table(find_people(article.text))
+    cited = references(content, table)
+    found: list[Quote] = []
+    offset = 0
+    for paragraph in re.split(r"(\n\s*\n)", article.text):
+        found += quotes_in(paragraph, offset, article.id, cited, table)
+        offset += len(paragraph)
+    return tuple(found)
+
+
+def references(folded: str, table: dict[str, Mention]) -> list[tuple[int, Mention]]:
+    """Every place a known person is named, by full name or surname: what "she said" points back to."""
+    people = {mention.name: mention for mention in table.values()}
+    found = []
+    for mention in people.values():
+        surname = mention.name.split(" ")[-1]
+        names = rf"(?:{re.escape(mention.name)}|{re.escape(surname)})"
+        for match in re.finditer(rf"(?<![\w-]){names}(?![\w-])(?!'s)", folded):
+            found.append((match.start(), mention))
+    return sorted(found, key=lambda pair: (pair[0], pair[1].name))
+
+
+def quotes_in(
+    paragraph: str, offset: int, article_id: str, cited: list[tuple[int, Mention]], table: dict[str, Mention]
+) -> list[Quote]:
+    folded = text.fold_quotes(paragraph)
+    found: list[Quote] = []
+    previous: tuple[int, str, str] | None = None  # (end, speaker, role) of the last attributed quote
+    for match in QUOTED.finditer(folded):
+        spoken = text.normalise_space(paragraph[match.start(1) : match.end(1)]).rstrip(",").strip()
+        if len(text.words(spoken)) < MIN_QUOTE_WORDS:
+            continue
+        who, role = attribution(folded, match)
+        if who:
+            speaker, role = resolve(who, role, offset + match.start(), cited, table)
+        elif previous is not None and match.start() - previous[0] <= CONTINUATION_GAP:
+            speaker, role = previous[1], previous[2]  # '"...," he said. "..."': the same speaker goes on
+        else:
+            speaker, role = last_named(offset + match.start(), cited, CARRY_OVER)
+        if speaker or role:
+            learn_role(table, speaker, role)
+            found.append(Quote(speaker=speaker, text=spoken, role=role, article_id=article_id))
+            previous = (match.end(), speaker, role)
+    return found
+
+
+def attribution(folded: str, match: re.Match[str]) -> tuple[str, str]:
+    after = folded[match.end() : match.end() + 220]
+    rules = patterns()
+    found = rules.after_name_verb.match(after) or rules.after_verb_role_name.match(after)
+    found = found or rules.after_verb_name.match(after)
+    if found is None:
+        before = re.split(r"(?<=[.!?])\s+(?=[A-Z])", folded[max(0, match.start() - 220) : match.start()])[-1]
+        found = rules.before.search(before)
+    if found is None:
+        return "", ""
+    groups = found.groupdict()
+    role = " ".join(part for part in (groups.get("pre"), groups.get("role"), groups.get("of")) if part)
+    return found.group("who"), clean_role(role)
+
+
+def resolve(
+    who: str, role: str, position: int, cited: list[tuple[int, Mention]], table: dict[str, Mention]
+) -> tuple[str, str]:
+    """A name, surname, pronoun or description -> (full name, role) from the names table."""
+    if who.lower() in PRONOUNS:
+        speaker, known_role = last_named(position, cited, None)
+        known_role = table[speaker].role if speaker in table else known_role
+        return speaker, merge_roles(known_role, role)
+    if re.fullmatch(DESCRIBED, who):
+        return "", clean_role(re.sub(r"^(?:[Tt]he|[Aa]n?)\s+", "", who))
+    tokens = [t for t in who.split() if t.rstrip(".") not in lexicon.taxonomy().people.titles]
+    name = strip_possessive(" ".join(tokens))
+    known = (table.get(name) or table.get(name.split(" ")[-1])) if name else None
+    if known is not None:
+        return known.name, merge_roles(known.role, role)
+    return organisation_name(name) or name, role
+
+
+def learn_role(table: dict[str, Mention], speaker: str, role: str) -> None:
+    """A role given in an attribution ("said Reilly, practice lead at ...") holds for later quotes."""
+    known = table.get(speaker)
+    if known is not None and better_role(role, known.role):
+        updated = replace(known, role=role)
+        for key in (speaker, speaker.split(" ")[-1], speaker.split(" ")[0]):
+            if key in table and table[key].name == speaker:
+                table[key] = updated
+
+
+def last_named(position: int, cited: list[tuple[int, Mention]], within: int | None) -> tuple[str, str]:
+    earlier = [(start, mention) for start, mention in cited if start < position]
+    if not earlier or (within is not None and position - earlier[-1][0] > within):
+        return "", ""
+    return earlier[-1][1].name, earlier[-1][1].role
+
+
+def merge_roles(known: str, given: str) -> str:
+    """'Detective Inspector' + 'of Police Scotland' -> 'Detective Inspector of Police Scotland'."""
+    if given.startswith(("of ", "at ", "from ")) and known and given not in known:
+        return f"{known} {given}"
+    return given or known
+
+
+def names_table(mentions: Sequence[Mention]) -> dict[str, Mention]:
+    """Full name and surname -> the person's first mention with the fullest role."""
+    table: dict[str, Mention] = {}
+    for mention in mentions:
+        known = table.get(mention.name)
+        if known is None:
+            table[mention.name] = mention
+        elif better_role(mention.role, known.role):
+            table[mention.name] = replace(known, role=mention.role)
+    short: dict[str, Mention] = {}
+    for person in table.values():
+        short.setdefault(person.name.split(" ")[-1], person)
+    for person in table.values():
+        short.setdefault(person.name.split(" ")[0], person)  # family name first: "Yoon Sejin", "Yoon said"
+    return {**short, **table}
+
+
+def better_role(new: str, old: str) -> bool:
+    """An office or job beats a relative clause ("who led the inquiry"), which beats nothing."""
+    return bool(new) and (not old or (old.startswith("who ") and not new.startswith("who ")))
+
+
+def organisation_name(name: str) -> str:
+    for organisation in lexicon.organisations():
+        if organisation.pattern.fullmatch(name):
+            return organisation.name
+    return ""
+
+
+def credited_outlets(content: str) -> list[str]:
+    """Outlets this article says it got the story from ("told The Guardian", "reported by ...")."""
+    return [match.group(1) for match in OUTLET_CREDIT.finditer(text.fold_quotes(content))]
+
+
+# --- spelling variants ---------------------------------------------------------------------
+
+
+def merge_variants(quotes: Sequence[Quote]) -> tuple[Quote, ...]:
+    """One spelling per person within a story: the most used (then first) of near-identical names."""
+    names = list(text.unique(q.speaker for q in quotes))
+    counts = Counter(q.speaker for q in quotes)
+    canonical = variant_map(names, counts)
+    roles: dict[str, str] = {}
+    for quote in quotes:
+        if quote.role:
+            roles.setdefault(canonical[quote.speaker], quote.role)
+    return tuple(
+        replace(q, speaker=canonical[q.speaker], role=q.role or roles.get(canonical[q.speaker], ""))
+        for q in quotes
+    )
+
+
+def variant_map(names: Sequence[str], counts: Counter[str]) -> dict[str, str]:
+    ranked = sorted(names, key=lambda n: (-counts[n], names.index(n)))
+    canonical: dict[str, str] = {}
+    for name in ranked:
+        match = next((c for c in dict.fromkeys(canonical.values()) if same_person(name, c)), None)
+        canonical[name] = match or name
+    return canonical
+
+
+def same_person(left: str, right: str) -> bool:
+    a, b = left.split(), right.split()
+    if len(a) < 2 or len(b) < 2:
+        return False
+    first_same = a[0].lower() == b[0].lower()
+    last_same = a[-1].lower() == b[-1].lower()
+    if first_same and last_same:
+        return True
+    if first_same and min(len(a[-1]), len(b[-1])) >= 4:
+        return text.edit_distance(a[-1].lower(), b[-1].lower()) <= 2
+    return (
+        last_same and min(len(a[0]), len(b[0])) >= 3 and text.edit_distance(a[0].lower(), b[0].lower()) <= 1
+    )

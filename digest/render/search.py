@@ -1,0 +1,102 @@
+"""Full-text search with Pagefind: the rendered story pages in, a static search bundle out; no server.
+
+Pagefind's indexer (the ``pagefind`` binary shipped by the PyPI package ``pagefind[bin]``) reads HTML
+from a folder and writes the bundle into it, so the story pages are written to a temporary folder,
+indexed there, and the bundle is read back as ``OutputFile``s under ``pagefind/`` to be published with
+the rest of the site. Only ``data-pagefind-body`` (the story itself) is indexed; the tag and
+jurisdiction links carry ``data-pagefind-filter`` so results can be narrowed by them.
+
+Pagefind 1.5.2 writes its filter values in a random order; ``pagefind_order.py`` sorts them and renames
+the files that change, so the same pages give a byte-identical bundle and a rebuild with no change
+writes no file.
+When the binary is missing or fails, the site is published without a bundle and the build reports
+one ``Problem``; the search page then tells the reader search is unavailable.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from digest.records import OutputFile, Problem
+from digest.render.pagefind_order import stable_bundle
+
+log = logging.getLogger(__name__)
+
+BUNDLE_DIR = "pagefind"
+INDEXED_GLOB = "stories/**/*.html"
+TIMEOUT_S = 300.0
+WHERE = "search index"
+
+
+def pagefind_binary() -> Path | None:
+    """The binary from the ``pagefind_bin`` package (``pagefind[bin]``), else one on ``PATH``."""
+    spec = importlib.util.find_spec("pagefind_bin")
+    if spec is not None and spec.origin:
+        bundled = Path(spec.origin).parent / "pagefind"
+        if bundled.is_file():
+            return bundled
+    found = shutil.which("pagefind")
+    return Path(found) if found else None
+
+
+def render_search_index(
+    files: Sequence[OutputFile], language: str = "en", binary: Path | None = None
+) -> tuple[list[OutputFile], list[Problem]]:
+    """The Pagefind bundle for the story pages among ``files``, sorted by path; or a problem."""
+    binary = binary or pagefind_binary()
+    if binary is None:
+        return [], [Problem(WHERE, "search_unavailable", "no pagefind binary (install pagefind[bin])")]
+    pages = [
+        output for output in files if output.path.startswith("stories/") and output.path.endswith(".html")
+    ]
+    with tempfile.TemporaryDirectory(prefix="digest-search-") as folder:
+        site = Path(folder)
+        _write(site, pages)
+        problem = _run_pagefind(binary, site, _primary_language(language))
+        if problem is not None:
+            return [], [problem]
+        bundle = stable_bundle(_read_bundle(site / BUNDLE_DIR))
+    return [OutputFile(path, bundle[path]) for path in sorted(bundle)], []
+
+
+def _write(site: Path, pages: Sequence[OutputFile]) -> None:
+    for page in pages:
+        target = site / page.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(page.content)
+
+
+def _run_pagefind(binary: Path, site: Path, language: str) -> Problem | None:
+    command = [
+        str(binary),
+        "--site", str(site),
+        "--output-subdir", BUNDLE_DIR,
+        "--glob", INDEXED_GLOB,
+        "--force-language", language,
+        "--keep-index-url",  # result links end in index.html, as every other link on the site does
+        "--quiet",
+    ]  # fmt: skip
+    try:
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Problem(WHERE, "search_failed", f"pagefind did not run: {exc}")
+    if finished.returncode != 0:
+        last_line = (finished.stderr.strip() or finished.stdout.strip() or "no output").splitlines()[-1]
+        return Problem(WHERE, "search_failed", f"pagefind exited with {finished.returncode}: {last_line}")
+    return None
+
+
+def _read_bundle(bundle: Path) -> dict[str, bytes]:
+    paths = sorted(path for path in bundle.rglob("*") if path.is_file())
+    return {f"{BUNDLE_DIR}/{path.relative_to(bundle).as_posix()}": path.read_bytes() for path in paths}
+
+
+def _primary_language(language: str) -> str:
+    """Pagefind wants an ISO 639-1 code: ``en-GB`` -> ``en``."""
+    return language.split("-")[0].split("_")[0].lower() or "en"

@@ -1,0 +1,88 @@
+"""Compose stories: cluster the kept articles, then give each cluster its summary, quotes and tags.
+
+A story's id is "s-" + the id of the article first seen (then earliest published, then id), so it
+stays the same as more coverage arrives. Its title is the lead's; its sources are listed lead first,
+with syndicated copies folded into the source they copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+from digest import lexicon, quotes, text
+from digest.cluster import cluster_articles
+from digest.records import Article, Cluster, FeedSource, Judgement, Quote, Source, Story, Tags
+from digest.summarize import summarize
+from digest.tag import tag_story
+
+log = logging.getLogger(__name__)
+
+
+def compose_stories(
+    articles: Sequence[Article], judgements: Mapping[str, Judgement], feeds: Sequence[FeedSource]
+) -> list[Story]:
+    by_id = {article.id: article for article in articles}
+    built = [compose_story(cluster, by_id, judgements, feeds) for cluster in cluster_articles(articles)]
+    return sorted(built, key=lambda story: (-story.published.timestamp(), story.id))
+
+
+def compose_story(
+    cluster: Cluster,
+    by_id: Mapping[str, Article],
+    judgements: Mapping[str, Judgement],
+    feeds: Sequence[FeedSource],
+) -> Story:
+    members = [by_id[i] for i in cluster.article_ids]
+    copies = dict(cluster.duplicates)
+    originals = [a for a in members if a.id not in copies]
+    first = min(members, key=lambda a: (a.first_seen, a.published, a.id))
+    story_quotes = story_quotes_of(originals)
+    tags = tag_story(originals, judgements, story_quotes, feeds)
+    scores = [judgements[a.id].score for a in members if a.id in judgements]
+    return Story(
+        id="s-" + first.id,
+        title=members[0].title,
+        lead_article_id=members[0].id,
+        sources=tuple(source_of(a, i == 0, copies, by_id) for i, a in enumerate(originals)),
+        summary=summarize(cluster, by_id),
+        quotes=story_quotes,
+        tags=tags,
+        relevance=max(scores, default=0.0),
+        published=min(a.published for a in members),
+        first_seen=min(a.first_seen for a in members),
+        grouping_reasons=cluster.reasons,
+        content_note=content_note(tags, originals),
+    )
+
+
+def source_of(
+    article: Article, is_lead: bool, copies: Mapping[str, str], by_id: Mapping[str, Article]
+) -> Source:
+    folded = tuple(by_id[copy].url for copy, original in sorted(copies.items()) if original == article.id)
+    return Source(article.id, article.url, article.title, article.source, article.published, is_lead, folded)
+
+
+def story_quotes_of(originals: Sequence[Article]) -> tuple[Quote, ...]:
+    """Every source's quotes, spellings of one name merged, a quote repeated by outlets kept once."""
+    merged = quotes.merge_variants([q for article in originals for q in quotes.extract_quotes(article)])
+    seen: set[str] = set()
+    kept = []
+    for quote in merged:
+        key = text.first_words(quote.text, 8)
+        if key not in seen:
+            seen.add(key)
+            kept.append(quote)
+    return tuple(kept)
+
+
+def content_note(tags: Tags, originals: Sequence[Article]) -> str:
+    taxonomy = lexicon.taxonomy()
+    noted = [c.name for c in taxonomy.harms if c.content_note and c.name in tags.harms]
+    pattern = taxonomy.sexual_violence
+    if pattern is not None and any(pattern.search(a.title + "\n" + a.text) for a in originals):
+        noted.append(taxonomy.sexual_violence_name)
+    if not noted:
+        return ""
+    listed = noted[0] if len(noted) == 1 else ", ".join(noted[:-1]) + " and " + noted[-1]
+    return f"This story discusses {listed}."
