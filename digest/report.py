@@ -40,8 +40,14 @@ def summary_line(report: BuildReport) -> str:
         f"{report.feeds_failed} failing; {report.entries_new} new items, {report.articles_fetched} pages; "
         f"{report.files_written} files written"
         + (f"; problems: {reasons}" if reasons else "")
-        + "".join(f"; failing: {feed.where} ({feed.detail})" for feed in report.failing_feeds)
+        + _failing(report.failing_feeds)
     )
+
+
+def _failing(feeds: tuple[Problem, ...]) -> str:
+    if not feeds:
+        return ""
+    return "; failing: " + ", ".join(f"{feed.where} ({feed.reason}, {feed.detail})" for feed in feeds)
 
 
 def print_report(report: BuildReport, stream: TextIO = sys.stderr) -> None:

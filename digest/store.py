@@ -273,10 +273,8 @@ class Store:
         problems = []
         for state in self.feed_states():
             if state.url in configured and state.last_status in ("error", "gone") and state.failing_since:
-                since = _duration(now - state.failing_since)
-                problems.append(
-                    Problem(state.name, "feed_failing", f"{state.last_error} (failing for {since})")
-                )
+                reason = (state.last_error or "error").split(":", 1)[0]
+                problems.append(Problem(state.name, reason, f"failing for {_duration(now - state.failing_since)}"))
         return problems
 
     def integrity_ok(self) -> bool:
@@ -341,6 +339,8 @@ def _tuple(text: str) -> tuple[str, ...]:
 
 def _duration(delta: timedelta) -> str:
     hours = int(delta.total_seconds() // 3600)
+    if hours < 1:
+        return "under an hour"
     return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h"
 
 
@@ -381,7 +381,9 @@ def _feed_after_fetch(state: FeedState, result: FetchResult, now: datetime) -> F
         state,
         current_url=current_url,
         last_status="gone" if gone else "error",
-        last_error=f"{result.problem.reason}: {result.problem.detail}" if result.problem else f"HTTP {result.status}",
+        last_error=f"{result.problem.reason}: {result.problem.detail}"
+        if result.problem
+        else f"HTTP {result.status}",
         failing_since=state.failing_since or now,
         last_checked=now,
         retired=state.retired or gone,

@@ -15,7 +15,6 @@ for each recipient (``mail.personalise``). The ``.eml`` has no ``To`` header for
 from __future__ import annotations
 
 import logging
-import re
 import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING

@@ -55,6 +55,8 @@ def render_search_index(
     pages = [
         output for output in files if output.path.startswith("stories/") and output.path.endswith(".html")
     ]
+    if not pages:
+        return [], []  # nothing to index yet: the search page says so
     with tempfile.TemporaryDirectory(prefix="digest-search-") as folder:
         site = Path(folder)
         _write(site, pages)
