@@ -37,7 +37,7 @@ QUOTE_SHINGLE = 4
 # different events on one theme 0.0-0.45 (those above are stopped by the people/place veto).
 MERGE_SCORE = 0.5
 DUPLICATE = 0.6  # estimated share of identical 5-word shingles that makes a syndicated copy
-MAX_CROSS_PAIRS = 400
+MAX_CROSS_PAIRS = 100
 RARE_NAME = 0.12  # per name or number shared by (almost) only these two articles
 RARE_NAMES_MAX = 5
 ENTITY_WORD = re.compile(r"(?<=[^\s.!?\"“\u2018(:]\s)[A-ZÀ-Þ][\w'\u2019-]+")
@@ -57,6 +57,8 @@ class Features:
     keywords: frozenset[str]
     title: frozenset[str]
     sketch: tuple[int, ...]
+    entity_weight: float  # sum of the entities' idf, computed once for every pair it is compared in
+    keyword_weight: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +76,21 @@ class Weights:
     def __init__(self, total: int, frequencies: Counter[str]) -> None:
         self.total = total
         self.frequencies = frequencies
+        self.known: dict[str, float] = {}
 
     def idf(self, token: str) -> float:
-        return math.log(1 + self.total / (1 + self.frequencies.get(token, 0))) + 0.1
+        value = self.known.get(token)
+        if value is None:
+            value = self.known[token] = math.log(1 + self.total / (1 + self.frequencies.get(token, 0))) + 0.1
+        return value
 
 
 def cluster_articles(articles: Sequence[Article]) -> list[Cluster]:
     entity_sets = [entity_tokens(article.text) for article in articles]
     weights = batch_weights(articles, entity_sets)
-    features = [extract_features(a, weights, entities) for a, entities in zip(articles, entity_sets, strict=True)]
+    features = [
+        extract_features(a, weights, entities) for a, entities in zip(articles, entity_sets, strict=True)
+    ]
     del entity_sets
     links = candidate_links(features, weights)
     groups = merge(features, links, weights)
@@ -105,18 +113,22 @@ def batch_weights(articles: Sequence[Article], entity_sets: Sequence[set[str]]) 
 def extract_features(article: Article, weights: Weights, entities: set[str]) -> Features:
     body = article.title + "\n\n" + article.text
     people = frozenset(intern(m.name) for m in quotes.find_people(article.text))
+    chosen = frozenset(top(entities, weights, ENTITIES))
+    words = frozenset(keywords(body, weights))
     return Features(
         id=article.id,
         time=article.published.timestamp(),
         people=people,
         surnames=frozenset(name.split(" ")[-1].lower() for name in people),
-        entities=frozenset(top(entities, weights, ENTITIES)),
+        entities=chosen,
         organisations=frozenset(o.name for o in lexicon.named_organisations(body)),
         places=frozenset(p.name for p in lexicon.named_places(body) if p.parent),
         quotes=frozenset(sorted(quote_shingles(article.text))[:QUOTE_SHINGLES]),
-        keywords=frozenset(keywords(body, weights)),
+        keywords=words,
         title=frozenset(text.content_tokens(article.title)),
         sketch=tuple(sorted(text.shingles(text.words(article.text), SHINGLE))[:SKETCH]),
+        entity_weight=sum(weights.idf(t) for t in chosen),
+        keyword_weight=sum(weights.idf(t) for t in words),
     )
 
 
@@ -214,8 +226,8 @@ def score_pair(left: int, right: int, features: Sequence[Features], weights: Wei
     score = (
         1.2 * min(1.0, 2 * quote_share)
         + 0.3 * min(len(people), 2)
-        + weighted_overlap(a.entities, b.entities, weights)
-        + weighted_overlap(a.keywords, b.keywords, weights)
+        + weighted_overlap(a.entities & b.entities, a.entity_weight * b.entity_weight, weights)
+        + weighted_overlap(a.keywords & b.keywords, a.keyword_weight * b.keyword_weight, weights)
         + 0.5 * text.jaccard(a.title, b.title)
         + RARE_NAME * min(RARE_NAMES_MAX, len(rare_shared(a, b, weights)))
         + (1.0 if duplicate >= DUPLICATE else 0.0)
@@ -268,12 +280,10 @@ def overlap_share(left: frozenset[int], right: frozenset[int]) -> float:
     return len(left & right) / min(len(left), len(right))
 
 
-def weighted_overlap(left: frozenset[str], right: frozenset[str], weights: Weights) -> float:
+def weighted_overlap(shared_tokens: frozenset[str], weight_product: float, weights: Weights) -> float:
     """Shared weight over the geometric mean of both weights: a cosine for weighted sets."""
-    shared = sum(weights.idf(t) for t in left & right)
-    if not shared:
-        return 0.0
-    return shared / math.sqrt(sum(weights.idf(t) for t in left) * sum(weights.idf(t) for t in right))
+    shared = sum(weights.idf(t) for t in shared_tokens)
+    return shared / math.sqrt(weight_product) if shared else 0.0
 
 
 def resemblance(left: tuple[int, ...], right: tuple[int, ...]) -> float:
@@ -302,11 +312,21 @@ def merge(features: Sequence[Features], links: list[Link], weights: Weights) -> 
         if link.score < MERGE_SCORE:
             break
         left, right = find(link.left), find(link.right)
-        if left == right or not compatible(members[left], members[right], features, weights):
+        if left == right or too_long(members[left] + members[right], features):
+            continue
+        if (len(members[left]) > 1 or len(members[right]) > 1 or link.conflict) and not compatible(
+            members[left], members[right], features, weights
+        ):
             continue
         parent[right] = left
         members[left] += members.pop(right)
     return [sorted(group) for group in members.values()]
+
+
+def too_long(group: list[int], features: Sequence[Features]) -> bool:
+    """Coverage of one event falls within the window: a longer chain joins different events."""
+    times = [features[i].time for i in group]
+    return max(times) - min(times) > WINDOW_S
 
 
 def compatible(left: list[int], right: list[int], features: Sequence[Features], weights: Weights) -> bool:

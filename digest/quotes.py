@@ -73,7 +73,7 @@ def patterns() -> Patterns:
     of_org = rf"(?:\s+(?P<of>(?:of|from|at)\s+(?:the\s+)?{name}))?"
     return Patterns(
         after_name_verb=re.compile(
-            rf"^\s*,?\s*(?P<pre>(?:[A-Z][\w']*\s+)?(?:[a-z][\w'-]*\s+){{1,4}}(?=[A-Z]))?{who}{of_org}"
+            rf"^\s*,?\s*(?P<pre>(?!(?:a|an|the)\s)(?:[A-Z][\w']*\s+)?(?:[a-z][\w'-]*\s+){{1,4}}(?=[A-Z]))?{who}{of_org}"
             rf"(?:,\s*(?P<role>[^,\"]{{2,100}}),)?\s+(?:\w+ly\s+)?(?:{verbs})\b"
         ),
         after_verb_role_name=re.compile(
@@ -98,15 +98,16 @@ def patterns() -> Patterns:
 def find_people(content: str) -> list[Mention]:
     """Every person the text names, in order, with a role where the text gives one."""
     folded = text.fold_quotes(content)
+    counts = Counter(re.findall(r"[\w-]+", folded)) | Counter(re.findall(r"[\w'-]+", folded))
     mentions = []
     for match in NAME_RUN.finditer(folded):
-        mention = person_at(folded, match)
+        mention = person_at(folded, match, counts)
         if mention is not None:
             mentions.append(mention)
     return mentions
 
 
-def person_at(folded: str, match: re.Match[str]) -> Mention | None:
+def person_at(folded: str, match: re.Match[str], counts: Counter[str]) -> Mention | None:
     """The name at the end of a capitalised run; the words before it ("Labour MP") are its office."""
     rules = lexicon.taxonomy().people
     run = match.group(0).split(" ")
@@ -123,7 +124,8 @@ def person_at(folded: str, match: re.Match[str]) -> Mention | None:
         bool(office)
         or re.search(r"\b(?:Mr|Mrs|Ms|Dr|Lt|Sgt|Det|Prof|Rev)\.?\s+$", folded[:start]) is not None
     )
-    if not has_person_signal(folded, " ".join(tokens), start, match.end(), titled):
+    repeated = counts[tokens[-1]] > 1  # named again by surname: "Hopkins said"
+    if not (repeated or has_person_signal(folded, start, match.end(), titled)):
         return None
     return Mention(" ".join(tokens), role_of(folded, (match.start(), start, match.end()), office), start)
 
@@ -161,10 +163,9 @@ def strip_possessive(token: str) -> str:
     return token[:-2] if token.endswith("'s") else token.rstrip("'")
 
 
-def has_person_signal(folded: str, name: str, start: int, end: int, titled: bool) -> bool:
+def has_person_signal(folded: str, start: int, end: int, titled: bool) -> bool:
     after = folded[end : end + 120]
     before = folded[max(0, start - 40) : start]
-    surname = name.split(" ")[-1]
     return (
         titled
         or re.match(r",\s*\d{1,3}\s*[,)]", after) is not None
@@ -172,7 +173,6 @@ def has_person_signal(folded: str, name: str, start: int, end: int, titled: bool
         or patterns().verb_before.search(before) is not None
         or apposition_role(after) != ""
         or before.endswith(", ")
-        or len(re.findall(rf"(?<![\w-]){re.escape(surname)}(?![\w-])", folded)) > 1
     )
 
 

@@ -274,7 +274,9 @@ class Store:
         for state in self.feed_states():
             if state.url in configured and state.last_status in ("error", "gone") and state.failing_since:
                 reason = (state.last_error or "error").split(":", 1)[0]
-                problems.append(Problem(state.name, reason, f"failing for {_duration(now - state.failing_since)}"))
+                problems.append(
+                    Problem(state.name, reason, f"failing for {_duration(now - state.failing_since)}")
+                )
         return problems
 
     def integrity_ok(self) -> bool:

@@ -1,0 +1,66 @@
+"""Clustering: same event across outlets grouped with reasons; same theme, different people kept apart."""
+
+from digest import cluster
+
+from ._editorial import article
+
+EVENT_A = (
+    "Ofcom has fined Driftboard, an anonymous image forum registered in the Seychelles, £1.05 million for failing "
+    "to assess the risk of illegal material.\n\n"
+    "“We will not tolerate services that ignore their duties to users,” said Mara Quint, Ofcom's enforcement director."
+)
+EVENT_A_REWRITE = (
+    "The operator of Driftboard must pay £1.05m after the media watchdog found it had skipped its risk assessment.\n\n"
+    "Mara Quint said: “We will not tolerate services that ignore their duties to users.” The Seychelles firm has 60 days."
+)
+OTHER_CASE_1 = (
+    "Liam Ashdown, 29, of Salford, was jailed for 18 months at Manchester Crown Court for sharing intimate images "
+    "of his former partner in a Telegram group. Ashdown admitted the offence."
+)
+OTHER_CASE_2 = (
+    "Stephen Rowe, 52, of Oldham, was jailed at Manchester Crown Court for threatening to share intimate images of "
+    "his former partner by text message. Rowe admitted the offence."
+)
+
+
+def test_two_outlets_on_one_event_become_one_cluster_with_reasons() -> None:
+    items = [
+        article("a", "Regulator fines image forum", EVENT_A, 20, "Daily Ledger"),
+        article("b", "Watchdog penalty for anonymous site", EVENT_A_REWRITE, 26, "Northern Post"),
+    ]
+    clusters = cluster.cluster_articles(items)
+    assert len(clusters) == 1
+    assert clusters[0].article_ids == ("b", "a")  # the first to publish leads
+    assert any("shared quote" in reason for reason in clusters[0].reasons)
+
+
+def test_two_prosecutions_in_one_week_stay_two_stories() -> None:
+    items = [
+        article("c", "Man jailed for sharing images", OTHER_CASE_1, 20),
+        article("d", "Man jailed for threatening to share images", OTHER_CASE_2, 30),
+    ]
+    assert len(cluster.cluster_articles(items)) == 2
+
+
+def test_near_identical_copy_is_a_duplicate_of_the_earlier_article() -> None:
+    items = [
+        article("orig", "Forum fined", EVENT_A, 30, "Wire"),
+        article("copy", "Forum fined", EVENT_A, 20, "Reprint"),
+    ]
+    clusters = cluster.cluster_articles(items)
+    assert len(clusters) == 1 and clusters[0].duplicates == (("copy", "orig"),)
+
+
+def test_the_credited_outlet_leads() -> None:
+    credited = EVENT_A_REWRITE + "\n\nQuint told The Daily Ledger the fine was the first of many."
+    items = [
+        article("a", "Regulator fines image forum", EVENT_A, 20, "The Daily Ledger"),
+        article("b", "Watchdog penalty for anonymous site", credited, 26, "Northern Post"),
+    ]
+    (only,) = cluster.cluster_articles(items)
+    assert only.article_ids[0] == "a"
+
+
+def test_articles_weeks_apart_are_not_candidates() -> None:
+    items = [article("a", "Forum fined", EVENT_A, 20), article("b", "Forum fined", EVENT_A, 20 + 24 * 30)]
+    assert len(cluster.cluster_articles(items)) == 2
