@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import textwrap
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import css_inline
@@ -276,20 +277,29 @@ def sender_of(email_config: EmailConfig, base_url: str) -> str:
     return FALLBACK_SENDER
 
 
-def edition_envelope(view: EmailView, key: str, data: SiteData, email_config: EmailConfig) -> mail.Envelope:
+def edition_envelope(
+    view: EmailView, edition: Edition, data: SiteData, email_config: EmailConfig
+) -> mail.Envelope:
     sender = sender_of(email_config, data.site.base_url)
     list_id = mail.list_id_of(email_config.list_id, sender)
     return mail.Envelope(
         subject=view.subject,
         from_address=sender,
         from_name=email_config.from_name or data.site.title,
-        date=data.now,
-        message_id=mail.message_id(list_id, key, "", sender.rpartition("@")[2]),
+        date=edition_date(edition, data),
+        message_id=mail.message_id(list_id, edition.key, "", sender.rpartition("@")[2]),
         list_id=list_id,
         list_name=data.site.title,
         unsubscribe_url=view.unsubscribe_url,
         unsubscribe_mailto=view.unsubscribe_mailto,
     )
+
+
+def edition_date(edition: Edition, data: SiteData) -> datetime:
+    """When its newest story was first seen: a rebuild that changes nothing rewrites nothing."""
+    story_ids = set(edition.story_ids)
+    seen = [story.first_seen for story in data.stories if story.id in story_ids]
+    return min(max(seen), data.now) if seen else data.now
 
 
 def render_email_files(data: SiteData, email_config: EmailConfig | None = None) -> list[OutputFile]:
@@ -301,7 +311,7 @@ def render_email_files(data: SiteData, email_config: EmailConfig | None = None) 
     for edition in data.editions:
         view = email_view(edition, data, index, config)
         html, text = email_html(view, environment), email_text(view, environment)
-        message = mail.build_message(edition_envelope(view, edition.key, data, config), text, html)
+        message = mail.build_message(edition_envelope(view, edition, data, config), text, html)
         folder = f"editions/{common.segment(edition.key)}"
         files += [
             OutputFile(f"{folder}/email.html", html.encode("utf-8")),

@@ -1,0 +1,590 @@
+"""``make bench``: build the digest from the synthetic farm and print one table of figures and ratios.
+
+    python -m tests.bench.run            # the full run: 100 and 500 feeds x 10 items (about 10 minutes)
+    python -m tests.bench.run --quick    # 20 and 40 feeds, clustering at 1,000 and 5,000 articles
+
+Every build is the real CLI in a subprocess, reaped with ``os.wait4`` so its CPU time and peak RSS
+(its own or its extraction workers', whichever is larger) are that build's alone. The CPU-bound
+limit is measured in the same run: the library stage costs per article (feedparser, trafilatura
+with the options of ``digest.extract``, and our render over stories of those articles), times the
+article count, divided by the cores. Results go to ``tests/bench/results/latest.json`` (ignored by
+git) and the table to ``tests/bench/README_PERF.md``. Nothing here asserts: benchmarks print figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.bench.farm import FARM_NOW, Counts, Farm, FarmItem, FarmServer, FarmSpec
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results" / "latest.json"
+PERF_MD = HERE / "README_PERF.md"
+NOW_TEXT = FARM_NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+PYTHON = sys.executable
+CORES = os.cpu_count() or 1
+ITEMS = 10
+LATENCY_S = 0.1
+EXTRACT_SAMPLE = 200  # pages extracted in-process to price trafilatura per article
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    small: int  # feeds of the small cold build and of the naive baseline
+    large: int  # feeds of the large cold build and the rebuilds
+    cluster_sizes: tuple[int, int]
+
+
+FULL = Plan(small=100, large=500, cluster_sizes=(10_000, 50_000))
+QUICK = Plan(small=20, large=40, cluster_sizes=(1_000, 5_000))
+
+
+# --- measuring one subprocess ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    wall_s: float
+    cpu_s: float  # user + system, the process and every child it reaped
+    peak_rss_mb: float  # the largest single process among them
+    returncode: int
+    stderr: str
+
+
+def measure(command: Sequence[str], cwd: Path | None = None) -> Measured:
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=cwd)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(
+        round(wall, 2), round(cpu, 2), round(usage.ru_maxrss / 1024, 1), process.returncode, stderr
+    )
+
+
+def checked(run: Measured, what: str) -> Measured:
+    if run.returncode != 0:
+        print(f"{what} failed (exit {run.returncode}):\n{run.stderr[-3000:]}", file=sys.stderr)
+        raise SystemExit(1)
+    return run
+
+
+# --- building from the farm -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Workspace:
+    """A config, a store and an output folder for one series of builds."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "digest.toml"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "site"
+
+    def write_config(self, feed_urls: Sequence[str]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        lines = [
+            '[site]\ntitle = "Bench digest"\nbase_url = "https://digest.example.org/"',
+            "[fetch]\nallow_private_hosts = true\ntimeout_s = 20.0",
+            f"[store]\npath = {json.dumps(str(self.root / 'store.sqlite'))}",
+            "[build]\nbudget_s = 1800.0",
+        ]
+        lines += [
+            f'[[feeds]]\nurl = {json.dumps(url)}\nname = "Farm feed {n:04d}"'
+            for n, url in enumerate(feed_urls)
+        ]
+        self.config.write_text("\n\n".join(lines) + "\n", encoding="utf-8")
+
+    def build(self) -> Measured:
+        command = [
+            PYTHON,
+            "-m",
+            "digest",
+            "build",
+            "--config",
+            str(self.config),
+            "--out",
+            str(self.out),
+            "--now",
+            NOW_TEXT,
+        ]
+        return checked(measure(command), f"build in {self.root}")
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """One build with what the farm saw of it."""
+
+    run: Measured
+    feed_requests: int
+    feed_304: int
+    page_requests: int
+    page_refetches: int  # pages answered 200 more than once in this build
+    other_requests: int
+    files_rewritten: int
+    pages_fetched: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def requests(self) -> int:
+        return self.feed_requests + self.page_requests + self.other_requests
+
+    def summary(self) -> dict[str, Any]:
+        data = {
+            name: getattr(self, name)
+            for name in ("feed_requests", "feed_304", "page_requests", "page_refetches", "files_rewritten")
+        }
+        return {
+            **asdict(self.run),
+            "stderr": self.run.stderr.strip().splitlines()[-3:],
+            "requests": self.requests,
+            **data,
+        }
+
+
+def timed_build(space: Workspace, server: FarmServer) -> Build:
+    server.reset_counts()
+    before = tree_state(space.out)
+    run = space.build()
+    counts = server.reset_counts()
+    return Build(
+        run=run,
+        feed_requests=counts.requests("feed"),
+        feed_304=counts.status("feed", 304),
+        page_requests=counts.requests("page"),
+        page_refetches=refetches(counts),
+        other_requests=counts.requests("other"),
+        files_rewritten=changed_files(before, tree_state(space.out)),
+        pages_fetched=tuple(sorted(counts.page_paths)),
+    )
+
+
+def refetches(counts: Counts) -> int:
+    return sum(times - 1 for times in counts.page_paths.values() if times > 1)
+
+
+def tree_state(folder: Path) -> dict[str, tuple[int, int]]:
+    """(inode, mtime) of every file: publishing hard-links an unchanged file, so both stay put."""
+    if not folder.is_dir():
+        return {}
+    return {
+        str(path.relative_to(folder)): (path.stat().st_ino, path.stat().st_mtime_ns)
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+def changed_files(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> int:
+    return sum(1 for path, state in after.items() if before.get(path) != state)
+
+
+def same_tree(left: Path, right: Path) -> bool:
+    files = sorted(p.relative_to(left) for p in left.rglob("*") if p.is_file())
+    others = sorted(p.relative_to(right) for p in right.rglob("*") if p.is_file())
+    return files == others and all((left / f).read_bytes() == (right / f).read_bytes() for f in files)
+
+
+# --- the library stage costs: the CPU-bound floor ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StageCosts:
+    """CPU seconds per article of each library stage, measured in this process."""
+
+    parse_s: float
+    extract_s: float
+    render_s: float
+
+    @property
+    def total_s(self) -> float:
+        return self.parse_s + self.extract_s + self.render_s
+
+    def limit_s(self, articles: int) -> float:
+        return self.total_s * articles / CORES
+
+
+def stage_costs(server: FarmServer) -> StageCosts:
+    farm = server.farm
+    items = farm.all_items()
+    feeds = [server.resources[path].body for path in farm.feed_paths()]
+    pages = [server.resources[item.path].body for item in items[:: max(1, len(items) // EXTRACT_SAMPLE)]]
+    return StageCosts(
+        parse_s=cpu_of(lambda: parse_feeds(feeds)) / len(items),
+        extract_s=cpu_of(lambda: extract_pages(pages)) / len(pages),
+        render_s=render_cost(items),
+    )
+
+
+def cpu_of(work: Callable[[], object]) -> float:
+    started = time.process_time()
+    work()
+    return time.process_time() - started
+
+
+def parse_feeds(bodies: Sequence[bytes]) -> None:
+    import feedparser
+
+    for body in bodies:
+        feedparser.parse(body)
+
+
+def extract_pages(bodies: Sequence[bytes]) -> None:
+    import trafilatura
+    from trafilatura.deduplication import LRUCache
+
+    from digest.extract import DATE_PARAMS
+
+    for body in bodies:
+        trafilatura.bare_extraction(
+            body,
+            favor_precision=True,
+            include_comments=False,
+            include_tables=False,
+            include_images=False,
+            include_links=False,
+            with_metadata=True,
+            deduplicate=LRUCache(maxsize=1024),
+            date_extraction_params=dict(DATE_PARAMS),
+        )
+
+
+def render_cost(items: Sequence[FarmItem]) -> float:
+    """CPU per article of ``render_all`` over the stories our stages make of ``items``."""
+    from digest import relevance, stories
+    from digest.config import SiteConfig
+    from digest.records import Edition
+    from digest.render import SiteData, render_all
+
+    articles = [as_article(item) for item in items]
+    judgements = relevance.judge_all(articles)
+    kept = [article for article in articles if judgements[article.id].on_topic]
+    built = stories.compose_stories(kept, judgements, ())
+    start = FARM_NOW.date() - timedelta(days=6)
+    edition = Edition(1, "2026-W47", start, FARM_NOW.date(), "Edition 1", tuple(story.id for story in built))
+    data = SiteData(SiteConfig(), FARM_NOW, tuple(built), (edition,), (), ())
+    return cpu_of(lambda: render_all(data)) / len(items)
+
+
+def as_article(item: FarmItem) -> Any:
+    from digest.records import Article
+    from digest.store import article_id
+
+    url = "http://farm.example.org" + item.path
+    feed = f"http://farm.example.org/feeds/{item.feed:04d}"
+    return Article(
+        id=article_id(url),
+        url=url,
+        feed_url=feed,
+        source=f"Farm outlet {item.feed:04d}",
+        title=item.title,
+        text="\n\n".join(item.paragraphs),
+        published=item.published,
+        first_seen=item.published,
+        author=item.author,
+    )
+
+
+# --- clustering alone -------------------------------------------------------------------------
+
+
+def cluster_main(count: int) -> int:
+    """Subcommand run in its own process: cluster ``count`` farm articles, print JSON figures."""
+    from digest.cluster import cluster_articles
+
+    feeds = max(1, count // 20)
+    farm = Farm(FarmSpec(feeds=feeds, items=count // feeds, seed="cluster"))
+    articles = [as_article(item) for item in farm.all_items()]
+    started, cpu_started = time.perf_counter(), time.process_time()
+    clusters = cluster_articles(articles)
+    figures = {
+        "articles": len(articles),
+        "clusters": len(clusters),
+        "wall_s": round(time.perf_counter() - started, 2),
+        "cpu_s": round(time.process_time() - cpu_started, 2),
+    }
+    print(json.dumps(figures))
+    return 0
+
+
+def clustering(count: int) -> dict[str, Any]:
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        command = [PYTHON, "-m", "tests.bench.run", "cluster", str(count)]
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+        out.seek(0)
+        text = out.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(
+            f"clustering {count} articles failed: {process.stderr.read().decode() if process.stderr else ''}"
+        )
+    figures: dict[str, Any] = json.loads(text)
+    figures["process_wall_s"] = round(time.perf_counter() - started, 2)
+    figures["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    return figures
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def run(plan: Plan, root: Path, skip_naive: bool) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "plan": asdict(plan),
+        "latency_s": LATENCY_S,
+        "items": ITEMS,
+    }
+    small_farm = Farm(FarmSpec(feeds=plan.small, items=ITEMS))
+    with FarmServer(small_farm, latency_s=LATENCY_S) as server:
+        costs = stage_costs(server)
+        results["stage_costs_ms"] = {k: round(v * 1000, 2) for k, v in asdict(costs).items()}
+        results["small"] = cold_build(Workspace(root / "small"), server, costs)
+        results["determinism"] = determinism(root, server)
+        results["naive"] = None if skip_naive else naive_build(root / "naive", server)
+    large_farm = Farm(FarmSpec(feeds=plan.large, items=ITEMS))
+    with FarmServer(large_farm, latency_s=LATENCY_S) as server:
+        space = Workspace(root / "large")
+        results["large"] = cold_build(space, server, costs)
+        results["warm"] = timed_build(space, server).summary()
+        results["new_items"] = new_items_build(space, server)
+    results["clustering"] = [clustering(size) for size in plan.cluster_sizes]
+    results["targets"] = targets(results)
+    return results
+
+
+def cold_build(space: Workspace, server: FarmServer, costs: StageCosts) -> dict[str, Any]:
+    space.write_config(server.feed_urls())
+    build = timed_build(space, server)
+    articles = server.farm.spec.feeds * ITEMS
+    figures = build.summary()
+    figures["articles"] = articles
+    figures["limit_s"] = round(costs.limit_s(articles), 2)
+    figures["library_cpu_s"] = round(costs.total_s * articles, 2)
+    print(f"cold build, {server.farm.spec.feeds} feeds: {build.run.wall_s} s", file=sys.stderr)
+    return figures
+
+
+def determinism(root: Path, server: FarmServer) -> bool:
+    """A second cold build of the same farm, fresh store, must publish a byte-identical site."""
+    again = Workspace(root / "small-again")
+    again.write_config(server.feed_urls())
+    saved, server.latency_s = server.latency_s, 0.0
+    try:
+        timed_build(again, server)
+    finally:
+        server.latency_s = saved
+    return same_tree(root / "small" / "site", again.out)
+
+
+def naive_build(folder: Path, server: FarmServer) -> dict[str, Any]:
+    folder.mkdir(parents=True, exist_ok=True)
+    feeds_file = folder / "feeds.txt"
+    feeds_file.write_text("\n".join(server.feed_urls()) + "\n", encoding="utf-8")
+    server.reset_counts()
+    command = [PYTHON, "-m", "tests.bench.naive", "--feeds", str(feeds_file), "--out", str(folder / "out")]
+    measured = checked(measure(command), "naive baseline")
+    counts = server.reset_counts()
+    print(f"naive baseline: {measured.wall_s} s", file=sys.stderr)
+    return {**asdict(measured), "stderr": measured.stderr.strip()[-200:], "requests": counts.requests()}
+
+
+def new_items_build(space: Workspace, server: FarmServer) -> dict[str, Any]:
+    newer = Farm(server.farm.spec.with_new_items(1))
+    server.serve(newer)
+    build = timed_build(space, server)
+    new_paths = sorted(newer.item(feed, ITEMS).path for feed in range(newer.spec.feeds))
+    figures = build.summary()
+    figures["new_articles"] = len(new_paths)
+    figures["exactly_the_new_fetched"] = list(build.pages_fetched) == new_paths
+    return figures
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        lines = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        model = lines[0].split(":", 1)[1].strip() if lines else ""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": model,
+        "cores": CORES,
+        "memory_gb": round(memory, 1),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+# --- targets and the table --------------------------------------------------------------------
+
+
+def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
+    large, small, warm, new = r["large"], r["small"], r["warm"], r["new_items"]
+    small_cluster, big_cluster = r["clustering"]
+    rows = [
+        _target(
+            "cold build, large / limit", large["wall_s"] / large["limit_s"], "<= 1.3", lambda v: v <= 1.3
+        ),
+        _target("cold build, large: pages fetched twice", large["page_refetches"], "0", lambda v: v == 0),
+        _target(
+            "cold build, large: own code CPU over library",
+            large["cpu_s"] / large["library_cpu_s"] - 1,
+            "<= 0.25",
+            lambda v: v <= 0.25,
+        ),
+        _target("cold build, large: peak RSS (MB)", large["peak_rss_mb"], "<= 1024", lambda v: v <= 1024),
+        _target("warm rebuild / cold", warm["wall_s"] / large["wall_s"], "<= 0.15", lambda v: v <= 0.15),
+        _target(
+            "warm rebuild: feeds answered 304",
+            warm["feed_304"] / max(1, warm["feed_requests"]),
+            ">= 0.95",
+            lambda v: v >= 0.95,
+        ),
+        _target("warm rebuild: article re-fetches", warm["page_requests"], "0", lambda v: v == 0),
+        _target(
+            "warm rebuild: files rewritten", warm["files_rewritten"], "0 (nothing changed)", lambda v: v == 0
+        ),
+        _target(
+            "rebuild with 10 % new items / cold",
+            new["wall_s"] / large["wall_s"],
+            "<= 0.3",
+            lambda v: v <= 0.3,
+        ),
+        _target(
+            "rebuild with new items: exactly the new fetched", new["exactly_the_new_fetched"], "yes", bool
+        ),
+        _target(
+            "clustering: large / small time",
+            big_cluster["cpu_s"] / max(0.01, small_cluster["cpu_s"]),
+            "<= 6",
+            lambda v: v <= 6,
+        ),
+        _target("clustering: large peak RSS (MB)", big_cluster["peak_rss_mb"], "< 1024", lambda v: v < 1024),
+        _target("determinism: same farm, same site", r["determinism"], "yes", bool),
+    ]
+    if r["naive"] is not None:
+        speedup = r["naive"]["wall_s"] / small["wall_s"]
+        rows.insert(
+            1, _target("speed-up over the naive baseline, small", speedup, ">= 15", lambda v: v >= 15)
+        )
+    return rows
+
+
+def _target(name: str, value: float | bool, goal: str, met: Callable[[Any], bool]) -> dict[str, Any]:
+    shown = value if isinstance(value, bool | int) else round(value, 2)
+    return {"name": name, "value": shown, "target": goal, "met": bool(met(value))}
+
+
+def table(r: dict[str, Any]) -> str:
+    plan, small, large, warm, new = r["plan"], r["small"], r["large"], r["warm"], r["new_items"]
+    lines = [
+        "| measure | wall s | CPU s | requests | peak RSS MB | ratio |",
+        "|---|---:|---:|---:|---:|---|",
+        _row(
+            f"cold build, {plan['small']} feeds x {ITEMS}",
+            small,
+            f"{small['wall_s'] / small['limit_s']:.2f} x limit",
+        ),
+        f"| CPU-bound limit, {plan['small']} feeds | {small['limit_s']:.2f} | | | | |",
+    ]
+    if r["naive"] is not None:
+        naive = r["naive"]
+        lines.append(
+            _row(
+                f"naive sequential, {plan['small']} feeds",
+                naive,
+                f"cold is {naive['wall_s'] / small['wall_s']:.1f} x faster",
+            )
+        )
+    lines += [
+        _row(
+            f"cold build, {plan['large']} feeds x {ITEMS}",
+            large,
+            f"{large['wall_s'] / large['limit_s']:.2f} x limit",
+        ),
+        f"| CPU-bound limit, {plan['large']} feeds | {large['limit_s']:.2f} | | | | |",
+        _row("warm rebuild, nothing changed", warm, f"{warm['wall_s'] / large['wall_s']:.2f} x cold"),
+        _row("rebuild, 1 new item per feed", new, f"{new['wall_s'] / large['wall_s']:.2f} x cold"),
+    ]
+    for figures in r["clustering"]:
+        name = f"clustering alone, {figures['articles']:,} articles"
+        lines.append(f"| {name} | {figures['wall_s']} | {figures['cpu_s']} | | {figures['peak_rss_mb']} | |")
+    costs = r["stage_costs_ms"]
+    lines += [
+        "",
+        f"Library stage costs per article (CPU ms): parse {costs['parse_s']}, extract {costs['extract_s']}, "
+        f"render {costs['render_s']}; limit = their sum x articles / {r['machine']['cores']} cores. "
+        f"Farm latency {r['latency_s'] * 1000:.0f} ms a response.",
+        "",
+        "| target | figure | goal | met |",
+        "|---|---:|---|---|",
+        *(
+            f"| {t['name']} | {t['value']} | {t['target']} | {'yes' if t['met'] else 'NO'} |"
+            for t in r["targets"]
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _row(name: str, figures: dict[str, Any], ratio: str) -> str:
+    cells = (figures["wall_s"], figures["cpu_s"], f"{figures['requests']:,}", figures["peak_rss_mb"], ratio)
+    return f"| {name} | " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def machine_line(m: dict[str, Any]) -> str:
+    where = f"{m['cpu'] or 'unknown CPU'}, {m['cores']} cores, {m['memory_gb']} GB"
+    return f"Measured {m['date']} on {where}, Python {m['python']}, {m['system']}."
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["cluster"]:
+        return cluster_main(int(arguments[1]))
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench.run", description="Build-speed benchmark (make bench)."
+    )
+    parser.add_argument("--quick", action="store_true", help="small run for development: 20 and 40 feeds")
+    parser.add_argument(
+        "--skip-naive", action="store_true", help="leave out the sequential baseline (2 minutes)"
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="work in this folder and keep it (default: a temporary one)"
+    )
+    args = parser.parse_args(arguments)
+    plan = QUICK if args.quick else FULL
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as scratch:
+        results = run(plan, args.keep or Path(scratch), args.skip_naive)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    text = table(results)
+    print(machine_line(results["machine"]) + "\n\n" + text)
+    if not args.quick:
+        PERF_MD.write_text(
+            f"## Performance\n\n{machine_line(results['machine'])}\n\n{text}\n", encoding="utf-8"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
