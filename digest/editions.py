@@ -5,26 +5,66 @@ Rules that keep a published edition stable:
 - a new story belongs to the period of its publication date, unless an edition for that period
   or a later one was already published: then it arrived late and joins the current edition;
 - numbers are given once, in order of first publication.
+
+A story's URL is stable too: when a published story id is gone because its articles now belong to
+another story (a later article linked two stories, or an editor merged them), ``moved_stories``
+names the story that took it in, and the renderer leaves a page at the old URL that links there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from digest import lexicon
 from digest.config import EditionsConfig
 from digest.records import Edition, Section, Story
+from digest.store import article_id
 
-# Sections in the order readers see them; a story goes to the first whose responses it has.
-SECTIONS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("Laws and regulation", frozenset({"legislation", "regulation"})),
-    ("Courts and policing", frozenset({"prosecution", "sentencing", "policing"})),
-    ("Platforms", frozenset({"platform policy"})),
-    ("Research, training and support", frozenset({"research", "training", "victim support"})),
+
+@dataclass(frozen=True, slots=True)
+class SectionRule:
+    """A section: the responses it gathers and the kinds of organisation (``organisations.toml``)
+    whose acting puts a story in it."""
+
+    title: str
+    responses: frozenset[str]
+    actors: frozenset[str]
+
+
+# Sections in the order readers see them; the order also breaks ties between equal evidence.
+SECTIONS: tuple[SectionRule, ...] = (
+    SectionRule(
+        "Laws and regulation",
+        frozenset({"legislation", "regulation"}),
+        frozenset({"regulator", "public body"}),
+    ),
+    SectionRule(
+        "Courts and policing",
+        frozenset({"prosecution", "sentencing", "policing"}),
+        frozenset({"prosecutor", "police", "court"}),
+    ),
+    SectionRule("Platforms", frozenset({"platform policy"}), frozenset({"platform"})),
+    SectionRule(
+        "Research, training and support",
+        frozenset({"research", "training", "victim support"}),
+        frozenset({"NGO", "research"}),
+    ),
 )
 OTHER_SECTION = "Also this week"
+# Pinning a story puts it at the top of its edition, above the sections by response type.
+PINNED_SECTION = "Editor\u2019s picks"
+# What the headline's main clause names is what happened; everything else is background.
+HEADLINE_WEIGHT = 3
+# A headline's main clause ends where a subordinate one begins: "Snapchat changes rules after a
+# charity's campaign" reports a platform's decision, not the campaign.
+SUBORDINATE_CLAUSE = re.compile(
+    r"\s(?:after|as|amid|over|following|despite|while|because|since|when)\s", re.IGNORECASE
+)
 
 
 class EditionStore(Protocol):
@@ -32,6 +72,11 @@ class EditionStore(Protocol):
     def assign_stories(self, assignments: dict[str, str], now: datetime) -> None: ...
     def edition_numbers(self) -> dict[str, int]: ...
     def save_edition(self, key: str, number: int, start: str, end: str) -> None: ...
+
+
+class PublishedStore(Protocol):
+    def remember_published(self, holdings: Mapping[str, Iterable[str]]) -> None: ...
+    def published_holdings(self) -> dict[str, frozenset[str]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,19 +174,96 @@ def rank_key(story: Story) -> tuple[int, int, float, float, str]:
 
 
 def section_of(story: Story) -> str:
+    """The section of the story's primary response.
+
+    A story is tagged with every response any of its sources mentions, so the tags alone cannot say
+    which one the story is about. Among the sections its tags allow (an editor's tag correction
+    counts), it goes to the one with the most evidence in what readers see first: the headline
+    and the summary. Evidence is each distinct response term and each organisation acting in
+    the section's field; a cue in the headline's main clause weighs ``HEADLINE_WEIGHT``.
+    """
     responses = set(story.tags.responses)
-    for title, wanted in SECTIONS:
-        if responses & wanted:
-            return title
-    return OTHER_SECTION
+    allowed = [rule for rule in SECTIONS if rule.responses & responses]
+    if not allowed:
+        return OTHER_SECTION
+    evidence = section_evidence(story)
+    return max(allowed, key=lambda rule: evidence[rule.title]).title
+
+
+def section_evidence(story: Story) -> Counter[str]:
+    """Section title -> summed weight of its distinct cues in the headline and summary."""
+    main_clause, *background = SUBORDINATE_CLAUSE.split(story.title, maxsplit=1)
+    passages = [(main_clause, HEADLINE_WEIGHT), *((part, 1) for part in background)]
+    passages += [(sentence.text, 1) for sentence in story.summary]
+    weights: dict[tuple[str, str], int] = {}
+    for passage, weight in passages:
+        for cue in cues_in(passage):
+            weights[cue] = max(weights.get(cue, 0), weight)
+    totals: Counter[str] = Counter()
+    for (section, _), weight in weights.items():
+        totals[section] += weight
+    return totals
+
+
+def cues_in(passage: str) -> set[tuple[str, str]]:
+    """(section title, cue) for each response term and each organisation of a section's kind named."""
+    found: set[tuple[str, str]] = set()
+    for concept in lexicon.taxonomy().responses:
+        title = _section_of_response(concept.name)
+        if title and concept.pattern is not None:
+            found |= {(title, match.group(0).casefold()) for match in concept.pattern.finditer(passage)}
+    for organisation in lexicon.named_organisations(passage):
+        title = next((rule.title for rule in SECTIONS if organisation.kind in rule.actors), "")
+        if title:
+            found.add((title, organisation.name.casefold()))
+    return found
+
+
+def _section_of_response(response: str) -> str:
+    return next((rule.title for rule in SECTIONS if response in rule.responses), "")
 
 
 def _sections(ranked: list[Story]) -> tuple[Section, ...]:
-    order = [title for title, _ in SECTIONS] + [OTHER_SECTION]
+    order = [PINNED_SECTION] + [rule.title for rule in SECTIONS] + [OTHER_SECTION]
     grouped: dict[str, list[str]] = {title: [] for title in order}
     for story in ranked:
-        grouped[section_of(story)].append(story.id)
+        grouped[PINNED_SECTION if story.pinned else section_of(story)].append(story.id)
     return tuple(Section(title, tuple(ids)) for title, ids in grouped.items() if ids)
+
+
+# --- stable story URLs ---------------------------------------------------------------------
+
+
+def moved_stories(stories: Sequence[Story], store: PublishedStore) -> dict[str, str]:
+    """Remember this build's stories; return each earlier published id that is gone -> the id of the
+    story that now holds its articles (ids whose articles went nowhere, hidden or aged out, are left out)."""
+    holdings = {story.id: articles_of(story) for story in stories}
+    store.remember_published(holdings)
+    holder = {article: story_id for story_id, articles in holdings.items() for article in articles}
+    moved = {}
+    for old_id, articles in sorted(store.published_holdings().items()):
+        if old_id not in holdings:
+            successor = successor_of(old_id, articles, holder)
+            if successor:
+                moved[old_id] = successor
+    return moved
+
+
+def articles_of(story: Story) -> frozenset[str]:
+    """Every article id in the story, syndicated copies included (a story may be named after one)."""
+    copies = {article_id(url) for source in story.sources for url in source.copies}
+    return frozenset({source.article_id for source in story.sources} | copies)
+
+
+def successor_of(old_id: str, articles: frozenset[str], holder: Mapping[str, str]) -> str:
+    """The story holding the old story's founding article; failing that (the editor hid it, or it
+    aged out), the one holding more than half of its articles; else none."""
+    founder = old_id.removeprefix("s-")
+    if founder in articles and founder in holder:
+        return holder[founder]
+    shares = Counter(holder[article] for article in articles if article in holder)
+    best = min(shares, key=lambda story_id: (-shares[story_id], story_id), default="")
+    return best if best and 2 * shares[best] > len(articles) else ""
 
 
 def _date_range(start: date, end: date) -> str:

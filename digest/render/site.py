@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,7 +55,11 @@ def make_environment(operator_folder: str = "") -> jinja2.Environment:
         loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )
     environment.filters.update(
-        long_date=common.long_date, iso=common.rfc3339, outbound=common.outbound, host=common.host
+        long_date=common.long_date,
+        iso=common.rfc3339,
+        outbound=common.outbound,
+        host=common.host,
+        markdown=render_markdown,
     )
     return environment
 
@@ -194,6 +198,31 @@ def story_page(writer: PageWriter, story: Story) -> OutputFile:
         summary=common.numbered_summary(story),
         editor_note_html=render_markdown(story.editor_note),
         related=common.related_stories(story, writer.index),
+    )
+
+
+def render_moved_pages(data: SiteData, moved: Mapping[str, str]) -> list[OutputFile]:
+    """A page at each story URL that is gone (``editions.moved_stories``: old id -> the story now
+    holding its articles), linking to that story and naming it canonical. No meta refresh: the
+    site runs nothing that moves the reader on by itself."""
+    present = {story.id: story for story in data.stories}
+    targets = {old: present[new] for old, new in sorted(moved.items()) if new in present}
+    if not targets:
+        return []
+    writer = PageWriter(
+        make_environment(data.site.templates), data, common.build_index(data.stories, data.editions)
+    )
+    return [moved_page(writer, old, story) for old, story in targets.items()]
+
+
+def moved_page(writer: PageWriter, old_id: str, story: Story) -> OutputFile:
+    return writer.write(
+        "moved.html",
+        common.story_path(old_id),
+        "This story has moved",
+        f"This story is now part of: {story.title}",
+        canonical_path=common.story_path(story.id),
+        story=story,
     )
 
 

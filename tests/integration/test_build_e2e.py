@@ -142,3 +142,30 @@ def test_unreachable_feeds_still_build_from_the_store(tmp_path: Path, sample_ser
         second.result.stderr
     )
     assert _feed_items(second) == _feed_items(first)
+
+
+def _snapshot(site: Path) -> dict[str, tuple[int, bytes]]:
+    """Every published file -> (inode, bytes); the publisher's own marker file is not site content."""
+    return {
+        path.relative_to(site).as_posix(): (path.stat().st_ino, path.read_bytes())
+        for path in site.rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+
+def test_a_rebuild_hours_later_rewrites_only_what_depends_on_the_clock(
+    tmp_path: Path, sample_server: SampleServer
+) -> None:
+    first = run_build(tmp_path, sample_server)
+    assert first.result.returncode == 0, first.result.stderr
+    before = _snapshot(first.out)
+    later = run_build(tmp_path, sample_server, now="2026-11-22T15:30:00Z")  # same ISO week, same inputs
+    assert later.result.returncode == 0, later.result.stderr
+    after = _snapshot(later.out)
+    assert after.keys() == before.keys()
+    changed = sorted(path for path in after if after[path][1] != before[path][1])
+    rewritten = sorted(path for path in after if after[path][0] != before[path][0])
+    # The status page says when the build ran and how long a feed has failed; nothing else may change,
+    # and a file whose bytes are the same keeps its inode (publishing links it, not rewrites it).
+    assert changed == ["status.html", "status/index.html"]
+    assert rewritten == changed

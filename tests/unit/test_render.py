@@ -7,6 +7,7 @@ article. Nothing here touches the network, the store or the clock.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -34,6 +35,8 @@ from digest.records import (
 )
 from digest.render import SiteData, render_all
 from digest.render.common import absolute_url, assign_slugs, outbound, slugify
+from digest.render.site import render_moved_pages
+from tests.hostile.safety import html_findings
 
 HOSTILE = "<script>alert(1)</script>"
 BASE = "https://digest.example.org/"
@@ -554,3 +557,24 @@ def test_the_home_page_says_this_week_only_while_the_week_runs(files: dict[str, 
     assert '<h2 id="latest">This week: <a' in _text(files, "index.html")
     later = {o.path: o.content for o in render_all(_site_data(now=datetime(2026, 12, 9, tzinfo=UTC)))}
     assert '<h2 id="latest">Latest edition: <a' in later["index.html"].decode("utf-8")
+
+
+# --- moved stories ---------------------------------------------------------------------------------
+
+
+def test_a_moved_story_leaves_a_page_linking_to_the_story_that_took_it_in() -> None:
+    moved = render_moved_pages(_site_data(), {"s-old": "s1", "s-lost": "s-not-in-this-build"})
+    assert [output.path for output in moved] == ["stories/s-old/index.html"]
+    pages = {output.path: output.content for output in moved}
+    page = _text(pages, "stories/s-old/index.html")
+    scan = _scan(pages, "stories/s-old/index.html")
+    assert "This story is now part of" in page
+    assert "../../stories/s1/index.html" in scan.links
+    assert f"Bill passes {html.escape(HOSTILE)} second reading" in page
+    assert scan.meta["canonical"] == scan.meta["og:url"] == f"{BASE}stories/s1/"
+    assert scan.headings == [1] and {"header", "nav", "main", "footer"} <= scan.tags
+    assert html_findings(page) == []  # no meta refresh, no script: the reader follows the link
+
+
+def test_no_moved_story_no_page() -> None:
+    assert render_moved_pages(_site_data(), {}) == []
