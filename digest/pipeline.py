@@ -21,6 +21,7 @@ from digest.publish import publish_tree
 from digest.records import Article, BuildReport, Entry, FeedSource, FetchRequest, PageText, Problem
 from digest.render import SiteData, render_all, search
 from digest.render.email import render_email_files
+from digest.render.site import render_moved_pages
 from digest.store import Store
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         excluded=tuple(store.exclusions()),
         about_markdown=read_about(config),
     )
-    outputs = [*render_all(site), *render_email_files(site, config.email)]
+    moved = editions_stage.moved_stories(built_stories, store)  # story ids gone since published -> successor
+    outputs = [*render_all(site), *render_email_files(site, config.email), *render_moved_pages(site, moved)]
     search_bundle, search_problems = search.render_search_index(outputs, config.site.language)
     problems += search_problems
     written = publish_tree([*outputs, *search_bundle], options.out_dir)

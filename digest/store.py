@@ -73,6 +73,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (edition_key, recipient)
     );
     """,
+    # Every story id ever published and every article it held: a story that later merges into
+    # another keeps its URL as a page pointing to the story that now holds its articles.
+    """
+    CREATE TABLE published_stories (
+        story_id TEXT NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (story_id, article_id)
+    );
+    """,
 )
 
 LOCK_WAIT_S = 10.0
@@ -264,6 +271,19 @@ class Store:
     def save_edition(self, key: str, number: int, start: str, end: str) -> None:
         with self.db:
             self.db.execute("INSERT OR IGNORE INTO editions VALUES (?,?,?,?)", (key, number, start, end))
+
+    def remember_published(self, holdings: Mapping[str, Iterable[str]]) -> None:
+        """Record each story id with the article ids it holds in this build (never forgotten)."""
+        rows = sorted((story_id, article) for story_id, articles in holdings.items() for article in articles)
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO published_stories VALUES (?,?)", rows)
+
+    def published_holdings(self) -> dict[str, frozenset[str]]:
+        """Every story id ever published -> every article id it held."""
+        held: dict[str, set[str]] = {}
+        for story_id, article in self.db.execute("SELECT story_id, article_id FROM published_stories"):
+            held.setdefault(story_id, set()).add(article)
+        return {story_id: frozenset(articles) for story_id, articles in held.items()}
 
     # --- reporting -------------------------------------------------------------------
 
