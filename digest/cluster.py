@@ -7,18 +7,26 @@ window with a cap on each posting list, so the work grows with the number of art
 its square. Each candidate pair is scored with named reasons; pairs are merged strongest first, and a
 merge is refused when the two groups name different people (two prosecutions in one week) or when
 their average similarity is weak (chaining). Near-identical texts are syndicated copies.
+
+Coverage that credits another outlet ("told The Harbour Ledger", "first reported by the Liverside
+Herald") names that outlet on the cluster as the one that first reported the story, whether or not
+it is one of our sources; when it is, it leads. The phrases and what counts as an outlet's name are in
+``digest/lexicon/credits.toml``.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
 import sys
+import tomllib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from digest import lexicon, quotes, text
 from digest.records import Article, Cluster
@@ -42,6 +50,8 @@ RARE_NAME = 0.12  # per name or number shared by (almost) only these two article
 RARE_NAMES_MAX = 5
 ENTITY_WORD = re.compile(r"(?<=[^\s.!?\"“\u2018(:]\s)[A-ZÀ-Þ][\w'\u2019-]+")
 NUMBER = re.compile(r"\d[\d,.]*\d|\d{2,}")
+CREDITS_FILE = Path(__file__).parent / "lexicon" / "credits.toml"
+CREDITED_NAME = r"((?:[Tt]he\s+)?[A-Z0-9][\w'&-]*(?:\s+[A-Z][\w'&-]*){0,3})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +104,10 @@ def cluster_articles(articles: Sequence[Article]) -> list[Cluster]:
     del entity_sets
     links = candidate_links(features, weights)
     groups = merge(features, links, weights)
+    outlets = {outlet_key(article.source): article.source for article in articles}
     return sorted(
-        (make_cluster(group, articles, features, weights) for group in groups), key=cluster_key(articles)
+        (make_cluster(group, articles, features, weights, outlets) for group in groups),
+        key=cluster_key(articles),
     )
 
 
@@ -342,16 +354,24 @@ def compatible(left: list[int], right: list[int], features: Sequence[Features], 
 
 
 def make_cluster(
-    group: list[int], articles: Sequence[Article], features: Sequence[Features], weights: Weights
+    group: list[int],
+    articles: Sequence[Article],
+    features: Sequence[Features],
+    weights: Weights,
+    outlets: Mapping[str, str],
 ) -> Cluster:
     members = [articles[i] for i in group]
     duplicates = find_duplicates(group, articles, features)
-    lead = choose_lead([a for a in members if a.id not in duplicates])
+    originals = [a for a in members if a.id not in duplicates]
+    credits = {a.id: credits_by_others(a, outlets) for a in originals}
+    lead = choose_lead(originals, credits)
     rest = sorted((a for a in members if a.id != lead.id), key=lambda a: (a.published, a.first_seen, a.id))
+    ordered = [lead, *(a for a in rest if a.id in credits)]
     return Cluster(
         article_ids=(lead.id, *(a.id for a in rest)),
-        reasons=tuple(group_reasons(group, articles, features, weights, lead)),
+        reasons=tuple(group_reasons(group, articles, features, weights, lead, credits)),
         duplicates=tuple(sorted(duplicates.items())),
+        credited_outlet=most_credited([credits[a.id] for a in ordered]),
     )
 
 
@@ -372,18 +392,78 @@ def find_duplicates(
     return copies
 
 
-def choose_lead(members: Sequence[Article]) -> Article:
+def choose_lead(members: Sequence[Article], credits: Mapping[str, list[str]]) -> Article:
     """The outlet the others credit ("told The Harbour Ledger"), else the first to publish."""
-    credits = Counter(
-        outlet_key(name) for article in members for name in quotes.credited_outlets(article.text)
-    )
-    return min(
-        members, key=lambda a: (-credits.get(outlet_key(a.source), 0), a.published, a.first_seen, a.id)
-    )
+    counts = Counter(outlet_key(name) for names in credits.values() for name in names)
+    return min(members, key=lambda a: (-counts.get(outlet_key(a.source), 0), a.published, a.first_seen, a.id))
 
 
 def outlet_key(name: str) -> str:
     return re.sub(r"^the\s+", "", name.strip().lower())
+
+
+# --- credited outlet -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreditRules:
+    pattern: re.Pattern[str]  # a credit phrase, then the name it credits (group 1)
+    mastheads: frozenset[str]
+    known: Mapping[str, str]  # outlet key -> the outlet's name as we show it
+
+
+@functools.cache
+def credit_rules() -> CreditRules:
+    raw = tomllib.loads(CREDITS_FILE.read_text(encoding="utf-8"))
+    phrases = sorted(raw["phrases"], key=len, reverse=True)  # "reported by" before "reported"
+    alternation = "|".join(re.escape(phrase) for phrase in phrases)
+    return CreditRules(
+        pattern=re.compile(rf"\b(?i:{alternation})\s+{CREDITED_NAME}"),
+        mastheads=frozenset(raw["masthead_words"]),
+        known={outlet_key(name): name for name in raw["known_outlets"]},
+    )
+
+
+def outlet_credits(content: str, outlets: Mapping[str, str]) -> list[str]:
+    """The outlets ``content`` credits, in order of mention; ``outlets`` maps keys of our sources."""
+    rules = credit_rules()
+    names = (
+        credited_name(m.group(1), outlets, rules) for m in rules.pattern.finditer(text.fold_quotes(content))
+    )
+    return [name for name in names if name]
+
+
+def credits_by_others(article: Article, outlets: Mapping[str, str]) -> list[str]:
+    """The outlets ``article`` credits, leaving out its own ("she told The Harbour Ledger" in the Ledger)."""
+    own = outlet_key(article.source)
+    return [name for name in outlet_credits(article.text, outlets) if outlet_key(name) != own]
+
+
+def credited_name(raw: str, outlets: Mapping[str, str], rules: CreditRules) -> str:
+    """The outlet's name as we show it, or "" when what follows the phrase is not an outlet."""
+    name = re.sub(r"'s$", "", raw)
+    key = outlet_key(name)
+    if key in outlets:
+        return outlets[key]
+    if key in rules.known:
+        return rules.known[key]
+    words = name.split()
+    if len(words) >= 2 and words[0].lower() == "the" and words[-1] in rules.mastheads:
+        return name if words[0] == "The" else " ".join(words[1:])
+    return ""
+
+
+def most_credited(credits: Sequence[Sequence[str]]) -> str:
+    """The outlet credited most often across the coverage (lead first); ties go to the first named."""
+    counts = Counter(outlet_key(name) for names in credits for name in names)
+    shown: dict[str, str] = {}
+    for name in (name for names in credits for name in names):
+        shown.setdefault(outlet_key(name), name)
+    if not counts:
+        return ""
+    order = list(shown)
+    best = max(order, key=lambda key: (counts[key], -order.index(key)))
+    return shown[best]
 
 
 def group_reasons(
@@ -392,6 +472,7 @@ def group_reasons(
     features: Sequence[Features],
     weights: Weights,
     lead: Article,
+    credits: Mapping[str, list[str]],
 ) -> list[str]:
     if len(group) == 1:
         return []
@@ -404,7 +485,7 @@ def group_reasons(
                 f"{articles[other].id}: "
                 + describe_link(features[lead_index], features[other], link, weights, articles[other])
             )
-    credited = [name for a in (articles[i] for i in group) for name in quotes.credited_outlets(a.text)]
+    credited = [name for names in credits.values() for name in names]
     if any(outlet_key(name) == outlet_key(lead.source) for name in credited):
         reasons.append(f"{lead.source} leads: other coverage credits it")
     return reasons

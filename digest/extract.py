@@ -2,8 +2,9 @@
 
 trafilatura does the heavy lifting with ``favor_precision`` (the option that keeps comment threads
 out, see ``tests/cases/extract``); what survives it and is still not article text (promo lines inside
-the body, "Related:" lines, photo credits, unmarked comment sections) is removed paragraph by
-paragraph with the rules of ``digest/lexicon/boilerplate.toml``.
+the body, "Related:" lines, photo credits, comment sections after a heading, and reader comments
+with no marking at all) is removed paragraph by paragraph with the rules of
+``digest/lexicon/boilerplate.toml``.
 
 ``extract_page`` never raises: a page that yields nothing usable comes back with empty ``text`` and a
 ``fallback_reason``, and the caller uses ``fallback_page`` on the feed entry instead.
@@ -29,6 +30,7 @@ import trafilatura
 from lxml import etree
 from trafilatura.deduplication import LRUCache
 
+from digest import text
 from digest.records import Entry, PageText
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ POOL_MIN_JOBS = (
     32  # a pool costs ~0.1-0.2 s to start (about 15 pages of extraction): small batches run inline
 )
 CHUNKS_PER_WORKER = 4  # big enough chunks to amortise pickling, small enough to balance the load
+BODY_PARAGRAPH_CHARS, BODY_PARAGRAPHS = 80, 2  # real body text came before: comment rules may apply
 LEAD_FRAGMENT_CHARS = 40  # kickers, dates and section labels above the lede are shorter than this
 # htmldate's default upper bound is today's date, a wall-clock read; a fixed bound keeps extraction
 # deterministic, and future dates are clamped by whoever knows the build's clock.
@@ -58,6 +61,9 @@ _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 _SPACES = re.compile(r"\s+")
 _LIST_BULLET = re.compile(r"^[-•*]\s+")
 _SENTENCE_END = re.compile("[.!?:;\u2026\"'\u201d\u2019\u00bb)]$")
+_CONTROL_TOKEN = re.compile(r"[\w'@]+|[▲▼↑↓]")
+_VOICE_TOKEN = re.compile(r"[a-z']+")
+_QUOTED = re.compile(r'"[^"]*(?:"|$)')
 
 
 # --- boilerplate rules -----------------------------------------------------------------
@@ -71,10 +77,29 @@ class BoilerplateRule:
 
 
 @dataclass(frozen=True, slots=True)
+class CommentRules:
+    """What gives away a reader comment that no markup labels as one (boilerplate.toml [reader_comments])."""
+
+    line_chars: int
+    handle_max_words: int
+    min_voice_words: int
+    voice_words: frozenset[str]
+    controls: frozenset[str]
+    lone_controls: frozenset[str]
+    timestamp: re.Pattern[str] | None
+    says: re.Pattern[str] | None
+    opinion: re.Pattern[str] | None
+
+
+NO_COMMENT_RULES = CommentRules(0, 0, 0, frozenset(), frozenset(), frozenset(), None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
 class Boilerplate:
     max_chars: int
     rules: tuple[BoilerplateRule, ...]
     prune_xpath: str = ""  # one XPath for every element to remove before extraction ("" for none)
+    comments: CommentRules = NO_COMMENT_RULES
 
 
 @cache
@@ -86,17 +111,83 @@ def boilerplate() -> Boilerplate:
 def parse_boilerplate(raw: dict[str, Any]) -> Boilerplate:
     """Validate the TOML table; raise ``ValueError`` naming every problem (the file ships with the code)."""
     errors: list[str] = []
-    for key in sorted(set(raw) - {"max_chars", "rule", "prune"}):
+    for key in sorted(set(raw) - {"max_chars", "rule", "prune", "reader_comments"}):
         errors.append(f"{key}: unknown key")
     max_chars = raw.get("max_chars")
     if not isinstance(max_chars, int) or max_chars <= 0:
         errors.append("max_chars: expected a positive integer")
     rules = [_parse_rule(index, table, errors) for index, table in enumerate(raw.get("rule", []))]
     prune_xpath = _parse_prune(raw.get("prune", {}), errors)
+    comments = _parse_comment_rules(raw.get("reader_comments", {}), errors)
     if errors:
         raise ValueError(f"{BOILERPLATE_FILE.name}: " + "; ".join(errors))
     kept_rules = tuple(rule for rule in rules if rule)
-    return Boilerplate(max_chars=int(max_chars or 0), rules=kept_rules, prune_xpath=prune_xpath)
+    return Boilerplate(int(max_chars or 0), kept_rules, prune_xpath, comments)
+
+
+_COMMENT_NUMBERS = ("line_chars", "handle_max_words", "min_voice_words")
+_COMMENT_WORDS = ("voice_words", "controls", "lone_controls")
+_COMMENT_PATTERNS = ("timestamps", "says", "opinion")
+
+
+def _parse_comment_rules(table: Any, errors: list[str]) -> CommentRules:
+    if not isinstance(table, dict):
+        errors.append("reader_comments: expected a table")
+        return NO_COMMENT_RULES
+    for key in sorted(set(table) - {*_COMMENT_NUMBERS, *_COMMENT_WORDS, *_COMMENT_PATTERNS}):
+        errors.append(f"reader_comments.{key}: unknown key")
+    numbers = {key: _positive(table, key, errors) for key in _COMMENT_NUMBERS}
+    words = {key: _lower_words(table, key, errors) for key in _COMMENT_WORDS}
+    patterns = {key: _joined_pattern(table, key, errors) for key in _COMMENT_PATTERNS}
+    return CommentRules(
+        line_chars=numbers["line_chars"],
+        handle_max_words=numbers["handle_max_words"],
+        min_voice_words=numbers["min_voice_words"],
+        voice_words=words["voice_words"],
+        controls=words["controls"],
+        lone_controls=words["lone_controls"],
+        timestamp=patterns["timestamps"],
+        says=patterns["says"],
+        opinion=patterns["opinion"],
+    )
+
+
+def _positive(table: dict[str, Any], key: str, errors: list[str]) -> int:
+    value = table.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        errors.append(f"reader_comments.{key}: expected a non-negative integer")
+        return 0
+    return value
+
+
+def _lower_words(table: dict[str, Any], key: str, errors: list[str]) -> frozenset[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(word, str) for word in value):
+        errors.append(f"reader_comments.{key}: expected a list of strings")
+        return frozenset()
+    return frozenset(word.casefold() for word in value)
+
+
+def _joined_pattern(table: dict[str, Any], key: str, errors: list[str]) -> re.Pattern[str] | None:
+    """One alternation of the listed patterns, or None for an empty list."""
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(pattern, str) for pattern in value):
+        errors.append(f"reader_comments.{key}: expected a list of regular expressions")
+        return None
+    compiled = []
+    for pattern in value:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            errors.append(f"reader_comments.{key}: {pattern!r}: {exc}")
+    # each pattern keeps its own inline flags by being wrapped as a scoped group
+    return re.compile("|".join(f"(?:{_scoped(p)})" for p in compiled)) if compiled else None
+
+
+def _scoped(pattern: re.Pattern[str]) -> str:
+    """``pattern`` with a leading global ``(?i)`` turned into a scoped ``(?i:...)`` group."""
+    source = pattern.pattern
+    return f"(?i:{source[4:]})" if source.startswith("(?i)") else source
 
 
 def _parse_prune(table: Any, errors: list[str]) -> str:
@@ -171,6 +262,99 @@ def drop_boilerplate(paragraphs: Sequence[str], rules: Boilerplate, title: str =
     return kept
 
 
+def drop_reader_comments(paragraphs: Sequence[str], rules: CommentRules) -> list[str]:
+    """Cut the text at the first reader comment that no markup labelled (see ``CommentRules``)."""
+    start = comment_start(paragraphs, rules)
+    if start < len(paragraphs):
+        log.debug("unmarked reader comment cut at %r", paragraphs[start][:60])
+    return list(paragraphs[:start])
+
+
+def comment_start(paragraphs: Sequence[str], rules: CommentRules) -> int:
+    """Index of the first paragraph of the first unmarked comment after the body; len() when none."""
+    own_voice = 0  # first-person words in the article's own text so far: a column speaks as "I"
+    body_paragraphs = 0
+    for index, paragraph in enumerate(paragraphs):
+        after_body = body_paragraphs >= BODY_PARAGRAPHS
+        if after_body and _opens_comment(paragraphs, index, rules, own_voice == 0):
+            return _back_to_handle(paragraphs, index, rules)
+        own_voice += voice_words(paragraph, rules)
+        body_paragraphs += len(paragraph) >= BODY_PARAGRAPH_CHARS
+    return len(paragraphs)
+
+
+def _opens_comment(paragraphs: Sequence[str], index: int, rules: CommentRules, voice_counts: bool) -> bool:
+    paragraph = paragraphs[index]
+    if is_control_line(paragraph, rules):
+        return True
+    if _is_says_line(paragraph, rules):
+        following = paragraphs[index + 1 : index + 3]
+        return any(is_control_line(p, rules) or _reads_as_reader(p, rules) for p in following)
+    if voice_counts and voice_words(paragraph, rules) >= rules.min_voice_words:
+        previous = paragraphs[index - 1] if index else ""
+        return _has_opinion(paragraph, rules) or is_handle(previous, rules)
+    return False
+
+
+def _back_to_handle(paragraphs: Sequence[str], index: int, rules: CommentRules) -> int:
+    """Step back over the commenter's name line (and the text it heads, when controls trail it)."""
+    if (
+        index >= 2
+        and is_handle(paragraphs[index - 2], rules)
+        and _trailing_controls(paragraphs[index], rules)
+    ):
+        return index - 2
+    if index >= 1 and is_handle(paragraphs[index - 1], rules):
+        return index - 1
+    return index
+
+
+def is_control_line(paragraph: str, rules: CommentRules) -> bool:
+    """Reply / Report / vote controls, or a timestamp ("3 hours ago"), optionally with a handle."""
+    if not paragraph or len(paragraph) > rules.line_chars:
+        return False
+    rest = rules.timestamp.sub(" ", paragraph) if rules.timestamp else paragraph
+    tokens = _CONTROL_TOKEN.findall(rest.casefold())
+    controls = [token for token in tokens if token in rules.controls]
+    others = [token for token in tokens if token not in rules.controls and not token.isdigit()]
+    if rest != paragraph:
+        return len(others) <= rules.handle_max_words
+    if others or not controls:
+        return False
+    return len(tokens) >= 2 or controls[0] in rules.lone_controls
+
+
+def _trailing_controls(paragraph: str, rules: CommentRules) -> bool:
+    """A control line with no handle in it comes after the comment text, not before it."""
+    rest = rules.timestamp.sub(" ", paragraph) if rules.timestamp else paragraph
+    tokens = _CONTROL_TOKEN.findall(rest.casefold())
+    return all(token in rules.controls or token.isdigit() for token in tokens)
+
+
+def is_handle(paragraph: str, rules: CommentRules) -> bool:
+    """A commenter's name on its own line: a few words, no sentence punctuation."""
+    words = paragraph.split()
+    return 0 < len(words) <= rules.handle_max_words and not _SENTENCE_END.search(paragraph)
+
+
+def _is_says_line(paragraph: str, rules: CommentRules) -> bool:
+    return len(paragraph) <= rules.line_chars and bool(rules.says and rules.says.search(paragraph))
+
+
+def _reads_as_reader(paragraph: str, rules: CommentRules) -> bool:
+    return _has_opinion(paragraph, rules) or voice_words(paragraph, rules) >= rules.min_voice_words
+
+
+def _has_opinion(paragraph: str, rules: CommentRules) -> bool:
+    return bool(rules.opinion and rules.opinion.search(text.fold_quotes(paragraph)))
+
+
+def voice_words(paragraph: str, rules: CommentRules) -> int:
+    """First-person words outside quotation marks: a reporter quotes an "I", a reader writes one."""
+    unquoted = _QUOTED.sub(" ", text.fold_quotes(paragraph))
+    return sum(1 for word in _VOICE_TOKEN.findall(unquoted.casefold()) if word in rules.voice_words)
+
+
 def drop_lead_fragments(paragraphs: Sequence[str]) -> list[str]:
     """Drop kickers, dates and labels above the lede: short lines that are not sentences."""
     start = 0
@@ -184,7 +368,7 @@ def _is_fragment(paragraph: str) -> bool:
 
 
 def _has_body(paragraphs: Sequence[str]) -> bool:
-    return sum(1 for paragraph in paragraphs if len(paragraph) >= 80) >= 2
+    return sum(1 for p in paragraphs if len(p) >= BODY_PARAGRAPH_CHARS) >= BODY_PARAGRAPHS
 
 
 def _same_text(paragraph: str, title: str) -> bool:
@@ -243,13 +427,14 @@ def _decoded(body: bytes, content_type: str) -> str | bytes:
 
 def _page_from_document(url: str, body: bytes, document: Any) -> PageText:
     title = clean_line(document.title or "")
-    paragraphs = split_paragraphs(document.text or "")
-    text = "\n\n".join(drop_lead_fragments(drop_boilerplate(paragraphs, boilerplate(), title)))
-    if len(text) < MIN_TEXT_CHARS:
-        return _no_text(url, f"too little text ({len(text)} characters)")
+    rules = boilerplate()
+    paragraphs = drop_boilerplate(split_paragraphs(document.text or ""), rules, title)
+    main_text = "\n\n".join(drop_lead_fragments(drop_reader_comments(paragraphs, rules.comments)))
+    if len(main_text) < MIN_TEXT_CHARS:
+        return _no_text(url, f"too little text ({len(main_text)} characters)")
     return PageText(
         url=url,
-        text=text,
+        text=main_text,
         title=title,
         author=clean_line(document.author or ""),
         published=_page_date(document.date),
@@ -336,7 +521,8 @@ def html_to_paragraphs(html: str) -> list[str]:
         element.text = "\n\n" + (element.text or "")
     raw = root.text_content()
     paragraphs = (clean_line(part) for part in re.split(r"\n\s*\n", raw))
-    return drop_boilerplate([p for p in paragraphs if p], boilerplate())
+    rules = boilerplate()
+    return drop_reader_comments(drop_boilerplate([p for p in paragraphs if p], rules), rules.comments)
 
 
 # --- batches ---------------------------------------------------------------------------

@@ -182,6 +182,7 @@ class Cluster:
     article_ids: tuple[str, ...]  # lead first
     reasons: tuple[str, ...] = ()
     duplicates: tuple[tuple[str, str], ...] = ()  # (copy id, original id) syndicated copies
+    credited_outlet: str = ""  # the outlet the coverage credits with the story ("told The Guardian")
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +239,7 @@ class Story:
     content_note: str = ""  # set for sexual violence / intimate-image abuse
     pinned: bool = False
     editor_note: str = ""
+    credited_outlet: str = ""  # first reported by: credited by the coverage, a source or not ("" if none)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ def compose_story(
         first_seen=min(a.first_seen for a in members),
         grouping_reasons=cluster.reasons,
         content_note=content_note(tags, originals),
+        credited_outlet=cluster.credited_outlet,
     )
 
 

@@ -100,6 +100,7 @@ def json_item(data: SiteData, story: Story, html: str) -> dict[str, Any]:
             "jurisdictions": list(story.tags.jurisdictions),
             "relevance": story.relevance,
             "content_note": story.content_note,
+            **({"first_reported_by": story.credited_outlet} if story.credited_outlet else {}),
         },
     }
 

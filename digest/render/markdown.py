@@ -99,6 +99,8 @@ def story_markdown(story: Story, data: SiteData) -> str:
             )
         )
     blocks += [_quote(quote) for quote in story.quotes]
+    if story.credited_outlet:
+        blocks.append(f"First reported by {escape(story.credited_outlet)}, according to the coverage.")
     blocks.append(
         "Sources:\n\n"
         + "\n".join(_source(position, source) for position, source in enumerate(story.sources, 1))

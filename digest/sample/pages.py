@@ -4,7 +4,10 @@ The pages are test material for extraction, so they carry what real news pages c
 article: a cookie banner, navigation, share buttons, a figure, a newsletter promo, related links,
 a "most read" box, comments and a footer. The seven layouts differ where extractors differ:
 ``<article>`` vs div soup, JSON-LD vs Open Graph vs microdata metadata, WordPress vs Disqus
-comments, and (``tabloid``, after a real page) comments INSIDE the article's container.
+comments, and (``tabloid``, after a real page) comments INSIDE the article's container. Two themes
+(``divsoup`` and ``microdata``) go further and print the thread inside the article body with no
+marking at all: no comment class or id, no heading, just the commenter's line, the text and the
+controls as plain paragraphs, worded as the outlet's comment style words them.
 Every address points at the sample server itself; nothing is loaded from elsewhere.
 """
 
@@ -29,6 +32,7 @@ MONTHS = (
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 MOST_READ_LIMIT = 5
+UNMARKED_COMMENT_LAYOUTS = ("divsoup", "microdata")  # themes that print comments as bare body paragraphs
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -291,10 +295,47 @@ def _footer(view: _View) -> str:
 
 def _comments(view: _View) -> str:
     comments = view.article.comments
-    if not comments:
+    if not comments or view.outlet.layout in UNMARKED_COMMENT_LAYOUTS:
         return ""
     style = {"wordpress": _wordpress_comments, "disqus": _disqus_comments, "inline": _inline_comments}
     return style[view.outlet.comments](view, comments)
+
+
+def _body_comments(view: _View) -> str:
+    """The thread as bare paragraphs inside the body, for the themes that print it that way."""
+    comments = view.article.comments
+    if not comments or view.outlet.layout not in UNMARKED_COMMENT_LAYOUTS:
+        return ""
+    style = {"wordpress": _unmarked_says, "disqus": _unmarked_votes, "inline": _unmarked_list}
+    return style[view.outlet.comments](view, comments)
+
+
+def _unmarked_says(view: _View, comments: Sequence[Comment]) -> str:
+    """WordPress wording without its markup: "Name says:", the date and time, the text, "Reply"."""
+    return "\n".join(
+        f"<p><b>{escape(c.author)}</b> says:</p>\n<p>{_long_date(moment)} at {_clock(moment)}</p>\n"
+        f'<p>{escape(c.text)}</p>\n<p><a href="#reply-{number}">Reply</a></p>'
+        for number, (c, moment) in enumerate(zip(comments, _comment_times(view), strict=True), start=1)
+    )
+
+
+def _unmarked_votes(view: _View, comments: Sequence[Comment]) -> str:
+    """Disqus wording without its markup: name and "3 hours ago", the text, votes and controls."""
+    return "\n".join(
+        f"<div>\n<p><strong>{escape(c.author)}</strong> · {_ago(moment, view.now)}</p>\n"
+        f"<p>{escape(c.text)}</p>\n<p>▲ {_votes(c)} · Reply · Report</p>\n</div>"
+        for c, moment in zip(comments, _comment_times(view), strict=True)
+    )
+
+
+def _unmarked_list(view: _View, comments: Sequence[Comment]) -> str:
+    """A list item per comment: the name on its own line, then the text, and no controls."""
+    items = "\n".join(f"<li><p>{escape(c.author)}</p>\n<p>{escape(c.text)}</p></li>" for c in comments)
+    return f"<ul>\n{items}\n</ul>"
+
+
+def _votes(comment: Comment) -> int:
+    return len(comment.text) % 37  # any stable small number: the same page renders the same bytes
 
 
 def _count(comments: Sequence[Comment]) -> str:
@@ -447,6 +488,7 @@ def _layout_divsoup(view: _View) -> str:
 {_figure(view)}
 <div class="story-body"><div class="text">
 {_paragraphs(view, "story-para")}
+{_body_comments(view)}
 </div></div>
 {_promo(view)}
 <div class="tags"><a href="{view.outlet.homepage}tag/justice/">Justice</a>
@@ -533,6 +575,7 @@ on <time itemprop="datePublished" datetime="{rfc3339(view.published)}">{_long_da
 {_figure(view)}
 <div itemprop="articleBody">
 {_paragraphs(view)}
+{_body_comments(view)}
 </div>
 {_promo(view)}
 {_share(view)}

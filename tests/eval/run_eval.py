@@ -1,22 +1,32 @@
 """Measure the editorial stages against the labelled evaluation set; print one table, write nothing.
 
-Inputs (read only): the sample corpus ``digest/sample/articles/*.toml`` with its labels
+Inputs (read only): the sample corpus ``digest/sample`` (outlets, ``articles/*.toml``) with its labels
 ``tests/eval/labels_*.toml``, and the hand-written cases ``tests/eval/cases/{relevance,cluster,quotes,
-tags}.toml``. Articles are built straight from the TOML (body paragraphs joined by blank lines, the
-outlet's display name as source, published = a fixed clock minus hours_ago), so these figures measure
-the editorial stages alone; extraction is measured by the end-to-end tests.
+tags}.toml``. Each labelled sample article is rendered as its outlet's full page (``digest.sample.pages``:
+navigation, cookie banner, share buttons, caption, promo, related links, "most read", comments and
+footer) and its text is taken from that page by ``digest.extract``, as a build would; the outlet's
+display name is the source and published = a fixed clock minus hours_ago. So the figures below measure
+extraction and the editorial stages together, on what a build would really feed them.
 
 Figures:
 - relevance precision / recall: sample articles (on_topic labels) plus relevance cases;
 - clustering pairwise precision / recall / F1: every pair of labelled on-topic sample articles (same
   story label = same story) plus the labelled cluster pairs (their articles clustered as one batch);
-- summary faithfulness: share of summary sentences found verbatim (whitespace-normalised) in the text
-  of the article they cite;
-- boilerplate leakage: summary sentences or quotes that contain text from the TOML's comments, promo,
-  caption or related fields, or from a body paragraph the writers placed as site furniture. Those body
-  paragraphs are found by this file's own patterns (LEAK_PATTERNS, independent of the summariser's
-  filters) and by being a short paragraph repeating the promo or a related headline;
+- summary faithfulness: share of summary sentences found verbatim (whitespace-normalised) in the article
+  as its outlet wrote it (the TOML's title, standfirst and body), so a sentence from page furniture that
+  extraction let through is unfaithful even though it is "in" the extracted text;
+- boilerplate leakage: summary sentences or quotes that contain text planted around the article on its
+  rendered page (every text block of the page that is not the article's own writing: comments and their
+  handles and controls, promo, caption, related and "most read" headlines, cookie banner, footer), or a
+  body paragraph the writers placed as site furniture. Those body paragraphs are found by this file's
+  own patterns (LEAK_PATTERNS, independent of the summariser's filters) and by being a short paragraph
+  repeating the promo or a related headline;
+- text leakage: planted page texts (as above) found in the extracted text of any sample article, where
+  they would be summary and quote candidates and could add wrong tags;
 - summary length: stories whose summary has fewer than 2 or more than 4 sentences;
+- repeated facts: pairs of sentences within one story's summary that state the same fact, i.e. share a
+  number (not a year) and at least REPEAT_SHARED_WORDS other content words (this file's own measure,
+  independent of the summariser's redundancy rule);
 - tag recall (and precision, for honesty): story tags against each member article's labels, plus tag
   cases, micro-averaged over harms, responses, jurisdictions, organisations and people quoted;
 - quote attribution: share of labelled quotes found (by their opening words) with the right speaker and
@@ -41,12 +51,27 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from digest import cluster, quotes, relevance, stories, tag, text  # noqa: E402
+import lxml.html  # noqa: E402
+
+from digest import cluster, extract, quotes, relevance, stories, tag, text  # noqa: E402
 from digest.records import Article, Judgement, Story  # noqa: E402
+from digest.sample.corpus import Corpus, SampleArticle, load_corpus  # noqa: E402
+from digest.sample.feeds import article_url  # noqa: E402
+from digest.sample.pages import render_page  # noqa: E402
 
 EVAL = ROOT / "tests" / "eval"
 ARTICLES = ROOT / "digest" / "sample" / "articles"
 CLOCK = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a fixed clock: figures never depend on the day
+BASE_URL = "http://127.0.0.1:8000"  # the sample server's address as the rendered pages carry it
+PAGE_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "figcaption", "a", "span", "div", "button", "time", "b")
+MIN_PLANTED_CHARS = 12  # shorter page texts ("Home", "Sport") say nothing about a leak
+REPEAT_SHARED_WORDS = 3
+NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fourteen": "14",
+    "fifteen": "15", "twenty": "20", "thirty": "30", "fifty": "50", "hundred": "100",
+}  # fmt: skip
+YEAR = re.compile(r"^(19|20)\d\d$")
 TAG_FIELDS = ("harms", "responses", "jurisdictions", "organisations", "people")
 LEAK_PATTERNS = re.compile(
     r"(?i)\b(sign up|subscribe|newsletter|in your inbox|briefing free|follow us|read more|related:|"
@@ -82,9 +107,10 @@ class Counts:
 
 @dataclass
 class Sample:
-    article: Article
+    article: Article  # its text extracted from the rendered page
     label: dict[str, Any]
     furniture: list[str] = field(default_factory=list)  # boilerplate strings that must never appear
+    written: str = ""  # the article as its outlet wrote it: title, standfirst and body
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -127,27 +153,55 @@ def load_samples() -> list[Sample]:
     for path in sorted(EVAL.glob("labels_*.toml")):
         for label in load_toml(path).get("article", []):
             labels[label["id"]] = label
-    names = outlet_names()
+    corpus = load_corpus()
+    chosen = [a for a in corpus.articles if a.id in labels]
+    pages = [render_sample(corpus, sample) for sample in chosen]
+    jobs = [
+        (article_url(corpus.outlet(a.outlet), a.id, BASE_URL), page, "text/html")
+        for a, page in zip(chosen, pages, strict=True)
+    ]
+    extracted = extract.extract_many(jobs, workers=1)
     samples = []
-    for path in sorted(ARTICLES.glob("*.toml")):
-        raw = load_toml(path)
-        if raw["id"] not in labels:
-            continue
-        source = names.get(raw["outlet"], raw["outlet"])
-        article = make_article(raw["id"], raw["title"], raw["body"], raw["hours_ago"], source)
-        samples.append(Sample(article, labels[raw["id"]], furniture_of(raw, article)))
-    return samples
+    for raw, page, found in zip(chosen, pages, extracted, strict=True):
+        source = corpus.outlet(raw.outlet).name
+        article = make_article(raw.id, raw.title, found.text, raw.hours_ago, source)
+        written = text.normalise_space(" ".join((raw.title, raw.summary, *raw.paragraphs)))
+        furniture = list(dict.fromkeys(furniture_of(raw, article) + planted_on_page(page, raw)))
+        samples.append(Sample(article, labels[raw.id], furniture, written))
+    return sorted(samples, key=lambda sample: sample.article.id)
 
 
-def furniture_of(raw: dict[str, Any], article: Article) -> list[str]:
-    """Every text of the page that is not reporting: comments, promo, caption, related, promo lines."""
-    found = [c["text"] for c in raw.get("comments", [])] + list(raw.get("related", []))
-    found += [raw.get("promo", ""), raw.get("caption", "")]
-    for paragraph in text.paragraphs(article.text):
+def render_sample(corpus: Corpus, article: SampleArticle) -> bytes:
+    outlet = corpus.outlet(article.outlet)
+    return render_page(outlet, article, CLOCK, BASE_URL, corpus.articles_of(outlet.id))
+
+
+def furniture_of(raw: SampleArticle, article: Article) -> list[str]:
+    """Every text of the sample that is not reporting: comments, promo, caption, related, promo lines."""
+    found = [c.text for c in raw.comments] + [c.author for c in raw.comments] + list(raw.related)
+    found += [raw.promo, raw.caption]
+    for paragraph in raw.paragraphs:
         repeats = any(paragraph and paragraph in f for f in found if f)
         if len(paragraph) <= 200 and (LEAK_PATTERNS.search(paragraph) or repeats):
             found.append(paragraph)
     return [text.normalise_space(f) for f in found if f.strip()]
+
+
+def planted_on_page(page: bytes, raw: SampleArticle) -> list[str]:
+    """Text blocks of the rendered page that are not the article's own words (its template's)."""
+    own = text.normalise_space(" ".join((raw.title, raw.summary, raw.author, *raw.paragraphs)))
+    root = lxml.html.fromstring(page)
+    for element in root.iter("script", "style", "head"):
+        element.drop_tree()
+    blocks = {text.normalise_space(element.text_content()) for element in root.iter(*PAGE_BLOCKS)}
+    return sorted(
+        b for b in blocks if len(b) >= MIN_PLANTED_CHARS and b not in own and not own_inside(b, raw)
+    )
+
+
+def own_inside(block: str, raw: SampleArticle) -> bool:
+    """A container of the article's own paragraphs (the body div) is not planted text."""
+    return any(text.normalise_space(paragraph) in block for paragraph in raw.paragraphs)
 
 
 def load_cases(name: str, key: str = "case") -> list[dict[str, Any]]:
@@ -224,8 +278,7 @@ def measure_summaries(built: Sequence[Story], by_id: dict[str, Sample]) -> dict[
         bad_length += not 2 <= len(story.summary) <= 4
         for sentence in story.summary:
             sentences += 1
-            source = text.normalise_space(by_id[sentence.article_id].article.text)
-            faithful += text.normalise_space(sentence.text) in source
+            faithful += text.normalise_space(sentence.text) in by_id[sentence.article_id].written
             leaks += leaked(sentence.text, by_id[sentence.article_id].furniture)
         for quote in story.quotes:
             leaks += leaked(quote.text, by_id[quote.article_id].furniture)
@@ -234,7 +287,34 @@ def measure_summaries(built: Sequence[Story], by_id: dict[str, Sample]) -> dict[
         "boilerplate_leaks": float(leaks),
         "summary_length_violations": float(bad_length),
         "summary_sentences": float(sentences),
+        "summary_repeated_facts": float(sum(repeated_facts(story) for story in built)),
     }
+
+
+def measure_extraction(samples: Sequence[Sample]) -> dict[str, float]:
+    found = [
+        f for sample in samples for f in sample.furniture if f in text.normalise_space(sample.article.text)
+    ]
+    return {"extracted_text_leaks": float(len(found))}
+
+
+def repeated_facts(story: Story) -> int:
+    """Pairs of this story's summary sentences that share a number and several other content words."""
+    facts = [fact_words(sentence.text) for sentence in story.summary]
+    return sum(1 for left, right in combinations(facts, 2) if same_fact(left, right))
+
+
+def same_fact(left: tuple[set[str], set[str]], right: tuple[set[str], set[str]]) -> bool:
+    (numbers_a, words_a), (numbers_b, words_b) = left, right
+    return bool(numbers_a & numbers_b) and len(words_a & words_b) >= REPEAT_SHARED_WORDS
+
+
+def fact_words(sentence: str) -> tuple[set[str], set[str]]:
+    """(numbers other than years, content words of five letters or more) of one sentence."""
+    tokens = re.findall(r"[a-z]+|\d[\d,.]*\d|\d", text.fold_quotes(sentence).lower())
+    numbers = {NUMBER_WORDS.get(t, t).replace(",", "") for t in tokens if t[0].isdigit() or t in NUMBER_WORDS}
+    words = {t for t in tokens if len(t) >= 5 and t.isalpha() and t not in NUMBER_WORDS}
+    return {n for n in numbers if not YEAR.match(n)}, words
 
 
 def leaked(content: str, furniture: Sequence[str]) -> bool:
@@ -366,6 +446,7 @@ def measure(verbose: bool = False) -> dict[str, float]:
         "cluster_recall": cluster_counts.recall,
         "cluster_f1": cluster_counts.f1,
     }
+    figures |= measure_extraction(samples)
     figures |= measure_summaries(built, by_id)
     tag_counts = measure_tags(built, by_id, judgements)
     figures["tag_recall"] = tag_counts.recall
@@ -379,16 +460,21 @@ def measure(verbose: bool = False) -> dict[str, float]:
     return figures
 
 
+COUNTS = (
+    "extracted_text_leaks",
+    "boilerplate_leaks",
+    "summary_length_violations",
+    "summary_sentences",
+    "summary_repeated_facts",
+)
+
+
 def main() -> int:
     verbose = "-v" in sys.argv[1:]
     figures = measure(verbose)
     print(f"{'figure':<28}{'value':>10}")
     for name, value in figures.items():
-        shown = (
-            f"{value:.3f}"
-            if name not in ("boilerplate_leaks", "summary_length_violations", "summary_sentences")
-            else f"{value:.0f}"
-        )
+        shown = f"{value:.3f}" if name not in COUNTS else f"{value:.0f}"
         print(f"{name:<28}{shown:>10}")
     return 0
 

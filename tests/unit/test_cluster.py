@@ -1,5 +1,7 @@
 """Clustering: same event across outlets grouped with reasons; same theme, different people kept apart."""
 
+import pytest
+
 from digest import cluster
 
 from ._editorial import article
@@ -64,3 +66,65 @@ def test_the_credited_outlet_leads() -> None:
 def test_articles_weeks_apart_are_not_candidates() -> None:
     items = [article("a", "Forum fined", EVENT_A, 20), article("b", "Forum fined", EVENT_A, 20 + 24 * 30)]
     assert len(cluster.cluster_articles(items)) == 2
+
+
+OUTLETS = {"daily ledger": "The Daily Ledger", "northern post": "Northern Post"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "credited"),
+    [
+        ("Hopkins told The Guardian the training would start in spring.", ["The Guardian"]),
+        ("The plan was first reported by the Liverside Herald on Monday.", ["Liverside Herald"]),
+        ("Twitter will help the CPS, says The Guardian.", ["The Guardian"]),
+        ("He posed as a divorcee, reported Mail Online.", ["Mail Online"]),
+        ("According to Reuters, the fine was agreed in March.", ["Reuters"]),
+        ("Quint told the Daily Ledger's reporter the fine was the first of many.", ["The Daily Ledger"]),
+        # phrases followed by something that is not an outlet
+        ("Hopkins told MPs the training would start in spring.", []),
+        ("The figures, according to Ofcom, show a rise.", []),
+        ("According to the Crown Prosecution Service, cases doubled.", []),
+        ("The change was welcomed, said Alison Saunders.", []),
+        ("Officers told the court she had been followed for months.", []),
+    ],
+)  # fmt: skip
+def test_credited_outlets_are_told_apart_from_people_and_bodies(sentence: str, credited: list[str]) -> None:
+    assert cluster.outlet_credits(sentence, OUTLETS) == credited
+
+
+def test_an_outlet_that_is_not_a_source_is_named_on_the_cluster() -> None:
+    credit = "\n\nThe fine was first reported by the Seychelles Gazette, which said Quint told it more would follow."
+    items = [
+        article("a", "Regulator fines image forum", EVENT_A + credit, 20, "Daily Ledger"),
+        article("b", "Watchdog penalty for anonymous site", EVENT_A_REWRITE + credit, 26, "Northern Post"),
+    ]
+    (only,) = cluster.cluster_articles(items)
+    assert only.credited_outlet == "Seychelles Gazette"
+    assert only.article_ids[0] == "b"  # no source is credited: the first to publish leads
+
+
+def test_the_credited_source_is_named_and_leads() -> None:
+    credited = EVENT_A_REWRITE + "\n\nQuint told The Daily Ledger the fine was the first of many."
+    items = [
+        article("a", "Regulator fines image forum", EVENT_A, 20, "The Daily Ledger"),
+        article("b", "Watchdog penalty for anonymous site", credited, 26, "Northern Post"),
+    ]
+    (only,) = cluster.cluster_articles(items)
+    assert (only.article_ids[0], only.credited_outlet) == ("a", "The Daily Ledger")
+
+
+def test_an_outlet_crediting_itself_is_not_a_credit() -> None:
+    own = EVENT_A + "\n\nQuint told the Daily Ledger more fines would follow."
+    items = [
+        article("a", "Regulator fines image forum", own, 20, "Daily Ledger"),
+        article("b", "Watchdog penalty for anonymous site", EVENT_A_REWRITE, 26, "Northern Post"),
+    ]
+    (only,) = cluster.cluster_articles(items)
+    assert (only.article_ids[0], only.credited_outlet) == ("b", "")
+
+
+def test_the_most_credited_outlet_wins() -> None:
+    credits = [["Mail Online", "The Guardian"], ["The Guardian"], ["the Guardian"]]
+    assert cluster.most_credited(credits) == "The Guardian"
+    assert cluster.most_credited([["Reuters"], ["Mail Online"]]) == "Reuters"
+    assert cluster.most_credited([[], []]) == ""

@@ -17,12 +17,15 @@ from digest.extract import (
     boilerplate,
     boilerplate_rule,
     drop_boilerplate,
+    drop_reader_comments,
     extract_many,
     extract_page,
     fallback_page,
     html_to_paragraphs,
+    is_control_line,
     parse_boilerplate,
     prune_xpath,
+    voice_words,
 )
 from digest.records import Entry
 
@@ -155,6 +158,77 @@ def test_cutoff_before_any_body_only_drops_the_heading() -> None:
     assert drop_boilerplate(paragraphs, boilerplate()) == paragraphs[1:]
 
 
+# --- reader comments with no marking -------------------------------------------------------
+
+BODY = [
+    "The regulator published new rules on Thursday requiring platforms to act on reports of abuse within two days.",
+    "Platforms that miss the deadline repeatedly can be fined up to a tenth of their turnover, the regulator said.",
+]
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "is_control"),
+    [
+        ("Nightjar_77 · 2 hours ago", True),
+        ("▲ 23 · Reply · Report", True),
+        ("Reply", True),
+        ("Like (4) Reply", True),
+        ("14 November 2026 at 18:42", True),
+        ("R. Okonjo · yesterday at 9:15pm", True),
+        # article lines that share a word with comment controls
+        ("The report", False),
+        ("Like", False),
+        ("Share prices fell 3 points after the ruling was published.", False),
+        ("Yesterday the minister said the rules would be reviewed next year.", False),
+        ("Published 14 November 2026", False),
+    ],
+)  # fmt: skip
+def test_control_lines(paragraph: str, is_control: bool) -> None:
+    assert is_control_line(paragraph, boilerplate().comments) is is_control
+
+
+def test_first_person_words_inside_quotes_are_the_speaker_s() -> None:
+    rules = boilerplate().comments
+    assert voice_words('"I think I made my point," she said, "and I stand by it.', rules) == 0
+    assert voice_words("I think my point stands and I will not apologise for it.", rules) == 3
+
+
+@pytest.mark.parametrize(
+    ("comment", "kept"),
+    [
+        (["Jo_K · 3 hours ago", "Long overdue.", "Reply · Report"], 0),
+        (["Maggie T says:", "12 March 2026 at 18:42", "Well said."], 0),
+        (["Carl B", "I have blocked hundreds of accounts and I never needed a law to do it. Just my two cents."], 0),
+        (["Reader view", "I have blocked hundreds of accounts myself and I never needed a law for it."], 0),
+        # prose that only resembles a comment stays
+        (["What happens next", "The rules take effect in March, and the regulator will publish its first report in June."], 2),
+        (["Ms Hopkins said:", "The rules take effect in March and platforms have been told what to expect."], 2),
+    ],
+)  # fmt: skip
+def test_unmarked_comment_after_the_body_is_cut(comment: list[str], kept: int) -> None:
+    assert drop_reader_comments([*BODY, *comment], boilerplate().comments) == BODY + comment[:kept]
+
+
+def test_first_person_column_is_never_cut() -> None:
+    column = [
+        "I have covered these courts for years and I have seen the same pattern in case after case.",
+        "The regulator's new rules require platforms to act on reports of abuse within two days.",
+        "Why it matters",
+        "I think the rules are overdue, and I have said so in this column for years, my readers know.",
+    ]
+    assert drop_reader_comments(column, boilerplate().comments) == column
+
+
+def test_a_comment_before_any_body_is_not_a_cut() -> None:
+    paragraphs = ["3 hours ago", *BODY]
+    assert drop_reader_comments(paragraphs, boilerplate().comments) == paragraphs
+
+
+def test_feed_content_loses_unmarked_comments_too() -> None:
+    html = "".join(f"<p>{p}</p>" for p in BODY) + "<p>Dave_R · 5 hours ago</p><p>Typical.</p><p>Reply</p>"
+    assert html_to_paragraphs(html) == BODY
+
+
 def test_bundled_boilerplate_file_is_valid() -> None:
     rules = boilerplate()
     assert BOILERPLATE_FILE.exists() and rules.max_chars > 0
@@ -202,6 +276,10 @@ def test_prune_xpath_tokens_are_matched_case_insensitively() -> None:
         ({"max_chars": 10, "prune": {"class_or_id": ["it's"]}}, "prune.class_or_id"),
         ({"max_chars": 10, "prune": {"class_or_id": ["a"], "depth": 1}}, "prune.depth: unknown key"),
         ({"max_chars": 10, "prune": {"max_paragraphs": -1}}, "prune.max_paragraphs"),
+        ({"max_chars": 10, "reader_comments": {"colour": 1}}, "reader_comments.colour: unknown key"),
+        ({"max_chars": 10, "reader_comments": {"line_chars": -5}}, "reader_comments.line_chars"),
+        ({"max_chars": 10, "reader_comments": {"controls": "reply"}}, "reader_comments.controls"),
+        ({"max_chars": 10, "reader_comments": {"says": ["("]}}, "reader_comments.says: '('"),
     ],
 )
 def test_boilerplate_validation_reports_problems(raw: dict[str, object], message: str) -> None:

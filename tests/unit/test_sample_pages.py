@@ -2,12 +2,14 @@
 carry (navigation, share buttons, figure, promo, related links, comments, cookie banner, footer),
 with each outlet's own markup, only same-server resources, and the same bytes for the same clock.
 
-Must appear: every body paragraph (HTML-escaped), "Share on X", "Email", "N comments" with each
-comment's author and text, the caption, the promo, every related headline, a footer copyright.
+Must appear: every body paragraph (HTML-escaped), "Share on X", "Email", each comment's author and
+text ("N comments" above them, except in the themes that print comments unmarked inside the body),
+the caption, the promo, every related headline, a footer copyright.
 Must not appear: an external image / script / stylesheet address."""
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from html.parser import HTMLParser
@@ -15,7 +17,7 @@ from html.parser import HTMLParser
 import pytest
 
 from digest.sample.corpus import Comment, Corpus, Outlet, SampleArticle, load_corpus
-from digest.sample.pages import render_page
+from digest.sample.pages import UNMARKED_COMMENT_LAYOUTS, render_page
 
 NOW = datetime(2026, 11, 22, 12, 30, tzinfo=UTC)
 BASE = "http://127.0.0.1:8123/"
@@ -73,14 +75,9 @@ def test_every_layout_carries_text_and_boilerplate(corpus: Corpus) -> None:
         page = _page(outlet)
         for paragraph in FULL.paragraphs:
             assert escape(paragraph) in page, outlet.id
-        for needle in (
-            "Share on X",
-            ">Email<",
-            "3 comments",
-            "cookie policy",
-            f"&copy; 2026 {escape(outlet.name)}",
-        ):
+        for needle in ("Share on X", ">Email<", "cookie policy", f"&copy; 2026 {escape(outlet.name)}"):
             assert needle in page, (outlet.id, needle)
+        assert ("3 comments" in page) != (outlet.layout in UNMARKED_COMMENT_LAYOUTS), outlet.id
         for comment in FULL.comments:
             assert escape(comment.author) in page and escape(comment.text) in page, outlet.id
         for text in (FULL.caption, FULL.promo, *FULL.related, FULL.author):
@@ -158,4 +155,41 @@ def test_bundled_pages_are_realistic_in_size_and_deterministic(corpus: Corpus) -
         assert render_page(outlet, article, NOW, BASE, others=others) == page
         text = page.decode()
         assert all(escape(p) in text for p in article.paragraphs), article.id
-        assert (f"{len(article.comments)} comment" in text) == bool(article.comments), article.id
+        counted = bool(article.comments) and outlet.layout not in UNMARKED_COMMENT_LAYOUTS
+        assert (f"{len(article.comments)} comment" in text) == counted, article.id
+
+
+@pytest.mark.parametrize(
+    ("outlet_id", "opening", "controls"),
+    [
+        ("civic", '<div class="story-body">', ("says:</p>", " at ", ">Reply</a>")),
+        ("safeguard", '<div itemprop="articleBody">', (" hours ago</p>", "· Reply · Report</p>")),
+    ],
+)
+def test_unmarked_comments_sit_in_the_body_without_any_marking(
+    corpus: Corpus, outlet_id: str, opening: str, controls: tuple[str, ...]
+) -> None:
+    outlet = corpus.outlet(outlet_id)
+    assert outlet.layout in UNMARKED_COMMENT_LAYOUTS
+    page = _page(outlet)
+    start = page.index(opening)
+    body = page[start : page.index("</div>", page.index(escape(FULL.comments[-1].text), start))]
+    assert all(escape(c.text) in body and escape(c.author) in body for c in FULL.comments)
+    assert all(control in body for control in controls), outlet_id
+    assert "comment" not in page.lower(), "no class, id or heading may name the comments"
+
+
+def test_the_unmarked_list_style_has_name_lines_and_no_controls(corpus: Corpus) -> None:
+    outlet = replace(corpus.outlet("civic"), comments="inline")
+    page = _page(outlet)
+    assert f"<li><p>{escape(FULL.comments[0].author)}</p>" in page
+    assert "Reply" not in page and "comment" not in page.lower()
+
+
+def test_the_bundled_corpus_has_unmarked_comments_in_two_outlets(corpus: Corpus) -> None:
+    outlets = {
+        article.outlet
+        for article in corpus.articles
+        if article.comments and corpus.outlet(article.outlet).layout in UNMARKED_COMMENT_LAYOUTS
+    }
+    assert len(outlets) >= 2

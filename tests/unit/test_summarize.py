@@ -32,3 +32,62 @@ def test_copies_are_not_summarised_twice_and_repeats_are_dropped() -> None:
     picked = summarize.summarize(Cluster(("a", "b"), duplicates=(("b", "a"),)), {"a": first, "b": copy})
     assert {s.article_id for s in picked} == {"a"}
     assert len({s.text for s in picked}) == len(picked)
+
+
+WATCHDOG = (
+    "The watchdog will require video platforms to remove reported intimate images within 48 hours under a "
+    "code published on Tuesday.\n\n"
+    "Platforms that repeatedly miss the deadline face fines of up to 10% of their global turnover, the "
+    "watchdog said.\n\n"
+    "Victims will also have to be told what happened to each report they make about an image."
+)
+WATCHDOG_REWORDED = (
+    "Services hosting videos must now delete intimate images flagged by victims within 48 hours, the "
+    "watchdog said, under a code published this week.\n\n"
+    "Campaigners who have pressed for the change for three years said the deadline was still too generous."
+)
+
+
+def test_a_fact_reworded_by_a_second_outlet_is_not_repeated() -> None:
+    lead = article("w1", "Watchdog sets 48-hour deadline for intimate images", WATCHDOG, 10, "Ledger")
+    other = article("w2", "Platforms get two days to remove intimate images", WATCHDOG_REWORDED, 8, "Wire")
+    first, reworded = text.sentences(lead.text)[0].text, text.sentences(other.text)[0].text
+    words = [frozenset(text.content_tokens(s)) for s in (first, reworded)]
+    assert text.jaccard(*words) < summarize.REDUNDANT  # word overlap alone does not see the repeat
+    picked = summarize.summarize(Cluster(("w1", "w2")), {"w1": lead, "w2": other})
+    assert 2 <= len(picked) <= 4
+    assert sum("48 hours" in sentence.text for sentence in picked) == 1
+
+
+def test_sentences_sharing_a_number_but_not_a_fact_are_both_kept() -> None:
+    first = candidate("Police said 14 people were arrested in dawn raids across three cities on Monday.")
+    second = candidate("The regulator has 14 days to respond to the complaint from the charity.")
+    assert not summarize.repeats(first, second)
+
+
+def test_the_same_figure_in_other_words_is_a_repeat() -> None:
+    first = candidate("Sessions will run in each of the service's 14 areas over the next six months.")
+    second = candidate("Staff will hold sessions across the CPS's 14 regional areas over six months.")
+    assert summarize.repeats(first, second)
+    assert summarize.numbers_of("Fined £3,100,000 in 2024 over 1,900 reports") == {"3100000", "1900"}
+
+
+def test_the_same_event_in_other_words_is_a_repeat_without_a_number() -> None:
+    first = candidate(
+        "Regulators on Thursday opened a formal investigation into whether the video app fails hate speech victims."
+    )
+    second = candidate(
+        "The Commission opened formal proceedings on Thursday over how the video app handles hate speech."
+    )
+    assert summarize.repeats(first, second)
+    unrelated = candidate(
+        "Campaigners said hate speech on the video app had doubled since the last election."
+    )
+    assert not summarize.repeats(first, unrelated)
+
+
+def candidate(sentence: str) -> summarize.Candidate:
+    source = article("c", "Title", sentence)
+    (found,) = text.sentences(source.text)
+    tokens = frozenset(text.content_tokens(sentence))
+    return summarize.Candidate(found, source, 0, tokens, 1.0, summarize.numbers_of(sentence))
