@@ -23,13 +23,15 @@ from digest.records import Article, Quote
 log = logging.getLogger(__name__)
 
 ROLE_NOUN = re.compile(r"(?:er|or|ist|ian|ant|ent|ive|ary)$")  # "Organiser Martin Oddie" opens a sentence
+JOB_BEFORE = re.compile(r"(?<![\w'-])([a-z]+(?:er|or|ist|ian|ant|ent|ive|ary|person|man|woman))\s+$")
 MIN_QUOTE_WORDS = 5  # shorter quoted bits are titles or scare quotes, not statements
 NAME_TOKEN = r"[A-ZÀ-Þ][\w'-]*"
 PARTICLES = r"(?:de|van|von|der|den|da|di|du|le|la|al|bin|dos|del|ter|ten)"
 NAME_RUN = re.compile(rf"(?<![\w'])(?:{NAME_TOKEN})(?:[ ](?:{PARTICLES}[ ])?{NAME_TOKEN})*")
 PRONOUNS = ("he", "she", "they")
+PERSON_NAME = rf"{NAME_TOKEN}(?:\s+(?:{PARTICLES}\s+)?{NAME_TOKEN}){{1,3}}"
 DESCRIBED = (
-    r"(?:[Tt]he|[Aa]n?)\s+(?:[A-Z][\w']*\s+)?[a-z][\w'-]*(?:\s+(?!for\b|at\b|of\b)[a-z][\w-]*)?"
+    r"(?:[Tt]he|[Aa]n?)\s+(?:[A-Z][\w']*\s+)?[a-z][\w'-]*(?:\s+(?!for\b|at\b|of\b)[a-z][\w-]*){0,2}"
     r"(?:\s+(?:for|at|of)\s+(?:the\s+)?[A-Z][\w']*(?:\s+[A-Z][\w']*)*)?"
 )
 CONTINUATION_GAP = 80  # characters of attribution between two fragments of one person's quote
@@ -71,6 +73,9 @@ def patterns() -> Patterns:
     name = rf"{NAME_TOKEN}(?:\s+(?:{PARTICLES}\s+)?{NAME_TOKEN}){{0,5}}"
     who = rf"(?P<who>{DESCRIBED}|{name}|[Hh]e|[Ss]he|[Tt]hey)"
     of_org = rf"(?:\s+(?P<of>(?:of|from|at)\s+(?:the\s+)?{name}))?"
+    stop = "|".join(sorted(stopwords()))
+    # "said Meta spokesperson Andrea Kowalczyk": the office before the name is the role
+    office = rf"(?P<pre>{NAME_TOKEN}(?:\s+{NAME_TOKEN}){{0,3}}\s+(?:(?!(?:{stop})\b)[a-z][\w'-]*\s+){{1,3}})"
     return Patterns(
         after_name_verb=re.compile(
             rf"^\s*,?\s*(?P<pre>(?!(?:a|an|the)\s)(?:[A-Z][\w']*\s+)?(?:[a-z][\w'-]*\s+){{1,4}}(?=[A-Z]))?{who}{of_org}"
@@ -81,7 +86,8 @@ def patterns() -> Patterns:
             rf"[a-z][\w-]*),?\s+(?P<who>{name})\s*[.,;]"
         ),
         after_verb_name=re.compile(
-            rf"^\s*,?\s*(?:{verbs}|according to)\s+{who}(?:,\s*(?P<role>[^\";]{{2,120}}?){ROLE_END})?"
+            rf"^\s*,?\s*(?:{verbs}|according to)\s+(?:{office}(?={name}))?{who}"
+            rf"(?:,\s*(?P<role>[^\";]{{2,120}}?){ROLE_END})?"
         ),
         before=re.compile(
             rf"{who}{of_org}(?:,\s*(?P<role>[^,\"]{{2,100}}),)?\s+(?:\w+\s+)?(?:{verbs})"
@@ -120,14 +126,22 @@ def person_at(folded: str, match: re.Match[str], counts: Counter[str]) -> Mentio
         return None
     office = [t for t in run[: len(run) - len(tokens)] if t.lower() not in stopwords()]
     start = match.end() - len(" ".join(tokens))
+    described = "" if office else job_before(folded, start)  # "met campaigner Jodie Tranter"
     titled = (
-        bool(office)
+        bool(office or described)
         or re.search(r"\b(?:Mr|Mrs|Ms|Dr|Lt|Sgt|Det|Prof|Rev)\.?\s+$", folded[:start]) is not None
     )
     repeated = counts[tokens[-1]] > 1  # named again by surname: "Hopkins said"
     if not (repeated or has_person_signal(folded, start, match.end(), titled)):
         return None
-    return Mention(" ".join(tokens), role_of(folded, (match.start(), start, match.end()), office), start)
+    role = role_of(folded, (match.start(), start, match.end()), office) or described
+    return Mention(" ".join(tokens), role, start)
+
+
+def job_before(folded: str, start: int) -> str:
+    """A lower-case job word right before a name ("campaigner", "spokesperson"), or nothing."""
+    found = JOB_BEFORE.search(folded[max(0, start - 40) : start])
+    return found.group(1) if found and found.group(1) not in stopwords() else ""
 
 
 def name_tokens(run: list[str], titles: frozenset[str], not_person: frozenset[str]) -> list[str]:
@@ -144,8 +158,10 @@ def name_tokens(run: list[str], titles: frozenset[str], not_person: frozenset[st
 
 
 def looks_like_name(tokens: list[str], not_person: frozenset[str]) -> bool:
+    """Not an organisation's name either: "Sexual Assault Support" ends in an organisation's head word."""
+    heads = lexicon.discovery().suffixes
     for token in tokens:
-        if token in not_person or token.isupper() or "." in token.rstrip("."):
+        if token in not_person or token in heads or token.isupper() or "." in token.rstrip("."):
             return False
     return not known_entity(" ".join(tokens))
 
@@ -239,16 +255,30 @@ def stopwords() -> frozenset[str]:
 # --- quotes --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Who an article names: the names table, every place each is named, and the pronoun it uses."""
+
+    table: dict[str, Mention]  # full name, surname and first name -> mention; roles learnt as quotes are read
+    cited: list[tuple[int, Mention]]
+    genders: dict[str, str]  # full name -> "he" or "she", when the text shows which
+    folded: str  # the whole article, quote marks folded: what "the spokesperson" points back into
+    speaking: frozenset[int]  # where a person is named as the subject of a speech verb ("Baird said")
+
+
 def extract_quotes(article: Article) -> tuple[Quote, ...]:
+    """Every direct quote with a speaker; spellings of one name within the article merged."""
     content = text.fold_quotes(article.text)
     table = names_table(find_people(article.text))
     cited = references(content, table)
+    learn_appositions(content, cited, table)
+    names = Names(table, cited, pronouns_used(content, cited), content, speaking_at(content, cited))
     found: list[Quote] = []
     offset = 0
     for paragraph in re.split(r"(\n\s*\n)", article.text):
-        found += quotes_in(paragraph, offset, article.id, cited, table)
+        found += quotes_in(paragraph, offset, article.id, names)
         offset += len(paragraph)
-    return tuple(found)
+    return merge_variants(found)
 
 
 def references(folded: str, table: dict[str, Mention]) -> list[tuple[int, Mention]]:
@@ -263,9 +293,59 @@ def references(folded: str, table: dict[str, Mention]) -> list[tuple[int, Mentio
     return sorted(found, key=lambda pair: (pair[0], pair[1].name))
 
 
-def quotes_in(
-    paragraph: str, offset: int, article_id: str, cited: list[tuple[int, Mention]], table: dict[str, Mention]
-) -> list[Quote]:
+def learn_appositions(folded: str, cited: list[tuple[int, Mention]], table: dict[str, Mention]) -> None:
+    """'Penhaligon, an independent member of the council, said': a role given beside a surname."""
+    for start, mention in cited:
+        surname = mention.name.split(" ")[-1]
+        if folded.startswith(surname, start):
+            role = apposition_role(folded[start + len(surname) : start + len(surname) + 130])
+            learn_role(table, mention.name, role)
+
+
+def speaking_at(folded: str, cited: list[tuple[int, Mention]]) -> frozenset[int]:
+    """Where a person is named as the one speaking: "Baird said", "Pritchard, the DPP, said", "said Baird"."""
+    rules = patterns()
+    found = set()
+    for start, mention in cited:
+        named = mention.name if folded.startswith(mention.name, start) else mention.name.split(" ")[-1]
+        after = folded[start + len(named) : start + len(named) + 120]
+        spoke = rules.verb_after.match(after) or rules.verb_after.match(after.removeprefix(","))
+        if spoke or rules.verb_before.search(folded[max(0, start - 40) : start]):
+            found.add(start)
+    return frozenset(found)
+
+
+def pronouns_used(folded: str, cited: list[tuple[int, Mention]]) -> dict[str, str]:
+    """The first he/his/him or she/her after each mention, before anyone else is named, outside quotes
+    and not as the subject of a speech verb (that pronoun is what this is used to resolve)."""
+    outside = QUOTED.sub(lambda m: " " * len(m.group(0)), folded)
+    verbs = lexicon.taxonomy().people.speech_pattern
+    pronoun = re.compile(rf"\b(?:(he|she)\b(?!\s+(?:\w+ly\s+)?(?:{verbs})\b)|(him|his)\b|(her|hers)\b)", re.I)
+    votes: dict[str, Counter[str]] = {}
+    for index, (start, mention) in enumerate(cited):
+        stop = cited[index + 1][0] if index + 1 < len(cited) else len(outside)
+        found = pronoun.search(outside, start + len(mention.name.split(" ")[-1]), min(stop, start + 300))
+        gender = gender_of(found) if found else titled_gender(outside[max(0, start - 6) : start])
+        if gender:
+            votes.setdefault(mention.name, Counter())[gender] += 1
+    return {name: counted.most_common(1)[0][0] for name, counted in votes.items() if len(counted) == 1}
+
+
+def gender_of(pronoun: re.Match[str]) -> str:
+    subject, male, _ = pronoun.groups()
+    if subject:
+        return str(subject).lower()
+    return "he" if male else "she"
+
+
+def titled_gender(before: str) -> str:
+    title = re.search(r"\b(Mr|Mrs|Ms|Miss)\.?\s+$", before)
+    if title is None:
+        return ""
+    return "he" if title.group(1) == "Mr" else "she"
+
+
+def quotes_in(paragraph: str, offset: int, article_id: str, names: Names) -> list[Quote]:
     folded = text.fold_quotes(paragraph)
     found: list[Quote] = []
     previous: tuple[int, str, str] | None = None  # (end, speaker, role) of the last attributed quote
@@ -275,13 +355,13 @@ def quotes_in(
             continue
         who, role = attribution(folded, match)
         if who:
-            speaker, role = resolve(who, role, offset + match.start(), cited, table)
+            speaker, role = resolve(who, role, offset + match.start(), names)
         elif previous is not None and match.start() - previous[0] <= CONTINUATION_GAP:
             speaker, role = previous[1], previous[2]  # '"...," he said. "..."': the same speaker goes on
         else:
-            speaker, role = last_named(offset + match.start(), cited, CARRY_OVER)
-        if speaker or role:
-            learn_role(table, speaker, role)
+            speaker, role = last_named(offset + match.start(), names, CARRY_OVER)
+        if speaker:  # a quote nobody can be named for is not worth printing
+            learn_role(names.table, speaker, role)
             found.append(Quote(speaker=speaker, text=spoken, role=role, article_id=article_id))
             previous = (match.end(), speaker, role)
     return found
@@ -298,26 +378,75 @@ def attribution(folded: str, match: re.Match[str]) -> tuple[str, str]:
     if found is None:
         return "", ""
     groups = found.groupdict()
+    who, named = found.group("who"), groups.get("role") or ""
+    if re.fullmatch(DESCRIBED, who) and re.fullmatch(PERSON_NAME, named):
+        return named, clean_role(who)  # "the company's spokesperson, Daniel Shore, said"
     role = " ".join(part for part in (groups.get("pre"), groups.get("role"), groups.get("of")) if part)
     return found.group("who"), clean_role(role)
 
 
-def resolve(
-    who: str, role: str, position: int, cited: list[tuple[int, Mention]], table: dict[str, Mention]
-) -> tuple[str, str]:
+def resolve(who: str, role: str, position: int, names: Names) -> tuple[str, str]:
     """A name, surname, pronoun or description -> (full name, role) from the names table."""
     if who.lower() in PRONOUNS:
-        speaker, known_role = last_named(position, cited, None)
-        known_role = table[speaker].role if speaker in table else known_role
+        speaker, known_role = last_named(position, names, None, who.lower())
+        known_role = names.table[speaker].role if speaker in names.table else known_role
         return speaker, merge_roles(known_role, role)
     if re.fullmatch(DESCRIBED, who):
-        return "", clean_role(re.sub(r"^(?:[Tt]he|[Aa]n?)\s+", "", who))
+        description = clean_role(re.sub(r"^(?:[Tt]he|[Aa]n?)\s+", "", who))
+        return unnamed_speaker(described_earlier(description, names.folded[:position]), names.table)
     tokens = [t for t in who.split() if t.rstrip(".") not in lexicon.taxonomy().people.titles]
     name = strip_possessive(" ".join(tokens))
-    known = (table.get(name) or table.get(name.split(" ")[-1])) if name else None
+    known = known_person(name, names.table) if name else None
     if known is not None:
         return known.name, merge_roles(known.role, role)
     return organisation_name(name) or name, role
+
+
+def known_person(name: str, table: dict[str, Mention]) -> Mention | None:
+    """The person a name or surname points to; a surname spelled slightly differently still does."""
+    known = table.get(name) or table.get(name.split(" ")[-1])
+    if known is not None or " " in name or len(name) < 5:
+        return known
+    close = {m.name: m for m in table.values() if same_surname(name, m.name.split(" ")[-1])}
+    return next(iter(close.values())) if len(close) == 1 else None
+
+
+def same_surname(left: str, right: str) -> bool:
+    return min(len(left), len(right)) >= 5 and text.edit_distance(left.lower(), right.lower()) <= 2
+
+
+def unnamed_speaker(description: str, table: dict[str, Mention]) -> tuple[str, str]:
+    """'spokesperson for Loopcast': the person the article named in that role, else "Loopcast
+    spokesperson"; no speaker when the description names neither ("the company's spokesperson")."""
+    wanted = role_words(description)
+    holders = {m.name: m for m in table.values() if wanted and wanted <= role_words(m.role)}
+    if len(holders) == 1:
+        person = next(iter(holders.values()))
+        return person.name, person.role
+    after = re.fullmatch(r"(?P<job>.+?)\s+(?:for|at|of)\s+(?:the\s+)?(?P<org>[A-Z].*)", description)
+    before = re.fullmatch(r"(?P<org>[A-Z][\w']*)\s+(?P<job>[a-z].*)", description)
+    found = after or before
+    if found is None:
+        return "", ""
+    return f"{strip_possessive(found.group('org'))} {found.group('job')}", ""
+
+
+def described_earlier(description: str, before: str) -> str:
+    """What "the spokesperson" points back to: "TikTok spokesperson" after "A TikTok spokesperson said"."""
+    if re.search(r"\b[A-Z]", description):
+        return description
+    verbs = lexicon.taxonomy().people.speech_pattern
+    found = (
+        re.split(rf"\s+(?:{verbs})\b", m.group(0))[0] for m in re.finditer(rf"(?<!\w){DESCRIBED}", before)
+    )
+    fuller = [clean_role(re.sub(r"^(?:[Tt]he|[Aa]n?)\s+", "", d)) for d in found]
+    wanted = role_words(description)
+    matching = [d for d in fuller if re.search(r"\b[A-Z]", d) and wanted <= role_words(d)]
+    return matching[-1] if matching else description
+
+
+def role_words(role: str) -> frozenset[str]:
+    return frozenset(text.words(role.lower())) - {"a", "an", "the", "of", "for", "at", "s"}
 
 
 def learn_role(table: dict[str, Mention], speaker: str, role: str) -> None:
@@ -330,10 +459,17 @@ def learn_role(table: dict[str, Mention], speaker: str, role: str) -> None:
                 table[key] = updated
 
 
-def last_named(position: int, cited: list[tuple[int, Mention]], within: int | None) -> tuple[str, str]:
-    earlier = [(start, mention) for start, mention in cited if start < position]
+def last_named(position: int, names: Names, within: int | None, pronoun: str = "") -> tuple[str, str]:
+    """The person named last before the position; for "he" or "she", the last one the text has not
+    shown to go by the other pronoun, and among those someone named as speaking before anyone merely
+    mentioned ("the accused, Graham Petrie, had sent ...")."""
+    earlier = [(start, m) for start, m in names.cited if start < position]
     if not earlier or (within is not None and position - earlier[-1][0] > within):
         return "", ""
+    if pronoun in ("he", "she"):
+        fits = [(s, m) for s, m in reversed(earlier) if names.genders.get(m.name, pronoun) == pronoun]
+        speaking = [(s, m) for s, m in fits if s in names.speaking]
+        earlier = list(reversed(speaking or fits)) or earlier
     return earlier[-1][1].name, earlier[-1][1].role
 
 

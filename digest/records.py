@@ -220,7 +220,9 @@ class Tags:
     people: tuple[str, ...] = ()
 
     def all(self) -> tuple[str, ...]:
-        return self.harms + self.responses + self.jurisdictions + self.organisations + self.people
+        """Every tag once, in field order: a person and an organisation may share a name."""
+        every = self.harms + self.responses + self.jurisdictions + self.organisations + self.people
+        return tuple(dict.fromkeys(every))
 
 
 @dataclass(frozen=True, slots=True)

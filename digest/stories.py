@@ -7,6 +7,7 @@ with syndicated copies folded into the source they copy.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Mapping, Sequence
 
@@ -17,6 +18,8 @@ from digest.summarize import summarize
 from digest.tag import tag_story
 
 log = logging.getLogger(__name__)
+
+SAME_QUOTE_SHARE = 0.9  # of the shorter quote's words found, in order, in the longer one
 
 
 def compose_stories(
@@ -65,16 +68,35 @@ def source_of(
 
 
 def story_quotes_of(originals: Sequence[Article]) -> tuple[Quote, ...]:
-    """Every source's quotes, spellings of one name merged, a quote repeated by outlets kept once."""
+    """Every source's quotes, spellings of one name merged; a quote that outlets repeat, whole, in part
+    or near word for word, is kept once, in its longest form, where it first appeared."""
     merged = quotes.merge_variants([q for article in originals for q in quotes.extract_quotes(article)])
-    seen: set[str] = set()
-    kept = []
+    kept: list[Quote] = []
     for quote in merged:
-        key = text.first_words(quote.text, 8)
-        if key not in seen:
-            seen.add(key)
+        index = next((i for i, known in enumerate(kept) if repeats(known, quote)), None)
+        if index is None:
             kept.append(quote)
+        elif len(text.words(quote.text)) > len(text.words(kept[index].text)):
+            kept[index] = quote
     return tuple(kept)
+
+
+def repeats(known: Quote, quote: Quote) -> bool:
+    """Part of the same speaker's quote, or the whole of it under another name (outlets that disagree
+    about who spoke still quote one statement once)."""
+    left, right = text.words(known.text), text.words(quote.text)
+    if known.speaker == quote.speaker:
+        return mostly_within(left, right)
+    return min(len(left), len(right)) >= SAME_QUOTE_SHARE * max(len(left), len(right)) and mostly_within(
+        left, right
+    )
+
+
+def mostly_within(left: list[str], right: list[str]) -> bool:
+    """The shorter word list appears in the longer one, allowing a word or two reworded."""
+    shorter, longer = sorted((left, right), key=len)
+    blocks = difflib.SequenceMatcher(None, shorter, longer, autojunk=False).get_matching_blocks()
+    return sum(block.size for block in blocks) >= SAME_QUOTE_SHARE * len(shorter)
 
 
 def content_note(tags: Tags, originals: Sequence[Article]) -> str:

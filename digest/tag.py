@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from digest import lexicon, text
+from digest import lexicon, quotes, text
 from digest.records import Article, FeedSource, Judgement, Quote, Tags
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ LEAD_PARAGRAPHS = 2  # a place named this early is where the story happens
 def tag_story(
     articles: Sequence[Article],
     judgements: Mapping[str, Judgement],
-    quotes: Sequence[Quote],
+    quoted: Sequence[Quote],
     feeds: Sequence[FeedSource],
 ) -> Tags:
     hints = feed_tags(articles, feeds)
@@ -36,8 +36,8 @@ def tag_story(
             [c.name for c in taxonomy.responses], judged(articles, judgements, "responses") | hints
         ),
         jurisdictions=jurisdictions(articles, feeds),
-        organisations=organisations(articles),
-        people=people_quoted(quotes),
+        organisations=organisations(articles, quoted),
+        people=people_quoted(quoted),
     )
 
 
@@ -66,36 +66,31 @@ def feed_tags(articles: Sequence[Article], feeds: Sequence[FeedSource]) -> set[s
 # --- organisations -------------------------------------------------------------------------
 
 
-def organisations(articles: Sequence[Article]) -> tuple[str, ...]:
+def organisations(articles: Sequence[Article], quoted: Sequence[Quote]) -> tuple[str, ...]:
     """Organisations named, the most widely named first (ties in lexicon order)."""
+    outlets = {a.source for a in articles}
+    people = {q.speaker for q in quoted if is_personal_name(q.speaker)}
     counts: Counter[str] = Counter()
     for article in articles:
-        content = article.title + "\n\n" + article.text
-        counts.update({o.name for o in lexicon.named_organisations(content)})
-        counts.update(discovered(content, {a.source for a in articles}))
+        counts.update(organisations_in(article.title + "\n\n" + article.text, outlets, people))
     order = {o.name: index for index, o in enumerate(lexicon.organisations())}
     return tuple(sorted(counts, key=lambda name: (-counts[name], order.get(name, len(order)), name)))
 
 
-def discovered(content: str, outlets: set[str]) -> set[str]:
-    """Organisations the lexicon lacks, named as the text introduces them ("the charity Safe Corridors")."""
-    rules = lexicon.discovery()
-    names = [m.group("after") or m.group("before") for m in rules.introduced.finditer(content)]
-    names += [m.group("name") for m in rules.suffixed.finditer(content)]
+def organisations_in(content: str, outlets: set[str], people: set[str]) -> set[str]:
+    """Listed organisations by canonical name, and names the list lacks that are neither an outlet
+    nor a person ("Nadia Ferrant, the trust's chief executive" is not a trust)."""
     found = set()
-    for name in names:
-        name = re.sub(r"^(?:The|A|An|In|On|At|By|For|From|With|And|But)\s+", "", name.strip())
-        if name and not known_name(name) and name not in outlets:
-            found.add(name)
+    for match in lexicon.organisation_matches(content):
+        if match.organisation is not None:
+            found.add(match.organisation.name)
+        elif match.name not in outlets and not is_person(match.name, people):
+            found.add(match.name)
     return found
 
 
-def known_name(name: str) -> bool:
-    """Already a listed organisation or a place: the lexicon's canonical name wins."""
-    words = lexicon.word_set(name)
-    return any(o.pattern.fullmatch(name) for o in lexicon.named_organisations(name, words)) or any(
-        p.pattern.fullmatch(name) for p in lexicon.named_places(name, words)
-    )
+def is_person(name: str, people: set[str]) -> bool:
+    return any(set(name.split()) <= set(person.split()) for person in people)
 
 
 # --- places --------------------------------------------------------------------------------
@@ -116,16 +111,14 @@ def places_in(article: Article) -> set[str]:
     """Places named in the headline or lead, named twice, or implied by an organisation acting there."""
     lead = article.title + "\n\n" + "\n\n".join(text.paragraphs(article.text)[:LEAD_PARAGRAPHS])
     content = article.title + "\n\n" + article.text
-    named = lexicon.named_places(content)
-    found = {p.name for p in named if mentions(p, lead) >= 1 or mentions(p, content) >= 2}
+    in_lead = mentions(lead)
+    found = {name for name, count in mentions(content).items() if count >= 2 or in_lead[name] >= 1}
     found |= {o.jurisdiction for o in lexicon.named_organisations(content) if o.jurisdiction}
     return found
 
 
-def mentions(place: lexicon.Place, content: str) -> int:
-    if place.exclude is not None:
-        content = place.exclude.sub(lambda m: " " * len(m.group(0)), content)
-    return len(place.pattern.findall(content))
+def mentions(content: str) -> Counter[str]:
+    return Counter(match.place.name for match in lexicon.place_matches(content))
 
 
 def with_parents(found: set[str]) -> tuple[str, ...]:
@@ -144,8 +137,16 @@ def with_parents(found: set[str]) -> tuple[str, ...]:
 # --- people --------------------------------------------------------------------------------
 
 
-def people_quoted(quotes: Sequence[Quote]) -> tuple[str, ...]:
-    """Named people (two words or more, not an organisation) in the order they are first quoted."""
+def people_quoted(quoted: Sequence[Quote]) -> tuple[str, ...]:
+    """Named people in the order they are first quoted: not an organisation, and not a description
+    of an unnamed speaker ("Loopcast spokesperson")."""
     organisation_names = {o.name for o in lexicon.organisations()}
-    names = (q.speaker for q in quotes if len(q.speaker.split()) >= 2 and q.speaker not in organisation_names)
+    names = (q.speaker for q in quoted if is_personal_name(q.speaker) and q.speaker not in organisation_names)
     return tuple(text.unique(names))
+
+
+def is_personal_name(name: str) -> bool:
+    """Two words or more, every one capitalised but a particle ("Ursula von der Leyen")."""
+    words = name.split()
+    capitalised = all(w[:1].isupper() or re.fullmatch(quotes.PARTICLES, w) for w in words)
+    return len(words) >= 2 and words[-1][:1].isupper() and capitalised

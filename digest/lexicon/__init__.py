@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from digest.errors import ConfigError
 
@@ -112,17 +112,86 @@ def word_set(content: str) -> frozenset[str]:
     return frozenset(WORD.findall(content))
 
 
+@dataclass(frozen=True, slots=True)
+class OrganisationMatch:
+    """Where the text names an organisation: a listed one, or a name discovery found (None)."""
+
+    name: str
+    start: int
+    end: int
+    organisation: Organisation | None
+
+
 def named_organisations(content: str, words: frozenset[str] | None = None) -> list[Organisation]:
-    """The listed organisations the text names, in lexicon order (one pass per likely candidate)."""
+    """The listed organisations the text names, in lexicon order."""
+    found = {m.organisation.name for m in organisation_matches(content, words) if m.organisation is not None}
+    return [o for o in organisations() if o.name in found]
+
+
+def organisation_matches(content: str, words: frozenset[str] | None = None) -> list[OrganisationMatch]:
+    """Every organisation name in the text, longest first: "Seoul Metropolitan Police Agency" is not
+    also "Metropolitan Police". Discovered names take part, so an unlisted longer name wins too."""
     present = word_set(content) if words is None else words
-    return [
-        o for o in organisations() if (not o.triggers or o.triggers & present) and o.pattern.search(content)
+    candidates = [
+        OrganisationMatch(o.name, m.start(), m.end(), o)
+        for o in organisations()
+        if not o.triggers or o.triggers & present
+        for m in o.pattern.finditer(content)
     ]
+    candidates += [OrganisationMatch(content[s:e], s, e, None) for s, e in discovered_spans(content)]
+    return longest_first(candidates)
 
 
 def named_places(content: str, words: frozenset[str] | None = None) -> list[Place]:
+    """The places the text names, in lexicon order."""
+    found = {m.place.name for m in place_matches(content, words)}
+    return [p for p in places() if p.name in found]
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceMatch:
+    place: Place
+    start: int
+    end: int
+
+
+def place_matches(content: str, words: frozenset[str] | None = None) -> list[PlaceMatch]:
+    """Every place name in the text, longest first ("New South Wales" is not also "Wales"), outside
+    each place's excluded phrases."""
     present = word_set(content) if words is None else words
-    return [p for p in places() if p.triggers & present and p.pattern.search(content)]
+    candidates = [
+        PlaceMatch(p, m.start(), m.end())
+        for p in places()
+        if p.triggers & present
+        for m in p.pattern.finditer(without_excluded(p, content))
+    ]
+    return longest_first(candidates)
+
+
+def without_excluded(place: Place, content: str) -> str:
+    if place.exclude is None:
+        return content
+    return place.exclude.sub(lambda m: " " * len(m.group(0)), content)
+
+
+class Span(Protocol):
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+S = TypeVar("S", bound=Span)
+
+
+def longest_first(candidates: Iterable[S]) -> list[S]:
+    """The matches kept, in text order: each longest first, a match overlapping a kept one dropped
+    (on equal length the earlier candidate wins, so listed names beat discovered ones)."""
+    kept: list[S] = []
+    for candidate in sorted(candidates, key=lambda c: (c.start - c.end, c.start)):
+        if all(candidate.end <= k.start or candidate.start >= k.end for k in kept):
+            kept.append(candidate)
+    return sorted(kept, key=lambda c: c.start)
 
 
 # --- term compilation ----------------------------------------------------------------------
@@ -438,12 +507,18 @@ def places() -> tuple[Place, ...]:
     )
 
 
+NAME_WORD = r"[A-Z][\w'\u2019-]*"
+NAME_LINK = r"(?:and|of|for|&)"
+ROLE_LINK = r"(?:at|of|for|with|from|in|on|by|to)"  # "X, a counsellor at the service": a person's role
+
+
 @dataclass(frozen=True, slots=True)
 class Discovery:
     """Patterns that find organisations the list lacks, by how the text introduces them."""
 
     introduced: re.Pattern[str]  # "the charity Safe Corridors" / "Safe Corridors, a charity"
-    suffixed: re.Pattern[str]  # "Bristol City Council", "Public Square Trust"
+    suffixed: re.Pattern[str]  # "Bristol City Council", "Canadian Centre for Child Protection"
+    suffixes: frozenset[str] = frozenset()
 
 
 def parse_discovery(raw: dict[str, Any], source: str = "organisations.toml") -> Discovery:
@@ -452,20 +527,72 @@ def parse_discovery(raw: dict[str, Any], source: str = "organisations.toml") -> 
     kinds = "|".join(
         term_regex(k) for k in sorted(check.strings(table, "kinds", "discover", True), key=len, reverse=True)
     )
-    suffixes = "|".join(re.escape(s) for s in check.strings(table, "suffixes", "discover", True))
+    heads = check.strings(table, "suffixes", "discover", True)
+    suffixes = "|".join(re.escape(s) for s in heads)
     check.raise_if_any()
-    name = r"[A-Z][\w'\u2019-]*(?:\s+(?:and\s+|of\s+|for\s+)?[A-Z][\w'\u2019-]*){0,4}"
+    name = rf"{NAME_WORD}(?:\s+(?:{NAME_LINK}\s+)?{NAME_WORD}){{0,5}}"
     introduced = (
         rf"(?:\b(?:{kinds})\s+(?P<after>{name}))"
-        rf"|(?:(?P<before>{name}),\s+(?:a|an|the)\s+(?:[\w-]+\s+){{0,3}}(?:{kinds})\b)"
+        rf"|(?:(?P<before>{name}),\s+(?:a|an|the)\s+(?:(?!{ROLE_LINK}\b)[\w-]+\s+){{0,3}}(?:{kinds})\b(?!['\u2019]))"
     )
-    suffixed = rf"(?P<name>(?:[A-Z][\w'\u2019-]*\s+(?:(?:and|of|for)\s+)?){{1,4}}(?:{suffixes}))\b"
-    return Discovery(re.compile(introduced), re.compile(suffixed))
+    tail = rf"(?:\s+(?:of|for)\s+{NAME_WORD}(?:\s+(?:(?:and|&)\s+)?{NAME_WORD}){{0,4}})?"
+    suffix = rf"(?:{suffixes})(?![\w'\u2019-])"
+    suffixed = rf"(?P<name>(?:{NAME_WORD}\s+(?:{NAME_LINK}\s+)?){{0,5}}{suffix}(?:\s+{suffix})*{tail})"
+    return Discovery(re.compile(introduced), re.compile(suffixed), frozenset(heads))
 
 
 @functools.cache
 def discovery() -> Discovery:
     return parse_discovery(read_toml(LEXICON_DIR / "organisations.toml"))
+
+
+def discovered_spans(content: str) -> list[tuple[int, int]]:
+    """Where the text introduces an organisation by its kind or names one by its head word."""
+    rules = discovery()
+    found = []
+    for match in itertools.chain(rules.introduced.finditer(content), rules.suffixed.finditer(content)):
+        group = next(g for g in ("after", "before", "name") if match.groupdict().get(g))
+        # a lone head word ("the Commission") is a reference back, not a name
+        span = whole_name(content, match.start(group), match.end(group), 2 if group == "name" else 1)
+        if span is not None:
+            found.append(span)
+    return found
+
+
+def whole_name(content: str, start: int, end: int, min_words: int) -> tuple[int, int] | None:
+    """The name without a leading article or owner ("India's"); None for a fragment of a longer
+    capitalised run ("Local Government" of "Local Government Association")."""
+    if re.search(rf"{NAME_WORD}\s+$", content[max(0, start - 40) : start]) or re.match(
+        r"\s+[A-Z]", content[end:]
+    ):
+        return None
+    cut = 0
+    for word in re.finditer(r"\S+", content[start:end]):
+        if not (word.group(0).lower() in taxonomy().text.stopwords or is_owner(word.group(0))):
+            break
+        cut = word.end()
+    name = content[start + cut : end].strip()
+    if len([w for w in name.split() if re.match(r"[A-Z]", w)]) < min_words or not one_name(name):
+        return None
+    return end - len(name), end
+
+
+def one_name(name: str) -> bool:
+    """Not two names joined ("Australian Federal Police and New Zealand Police") and not a place."""
+    heads = discovery().suffixes
+    if re.search(rf"\b(?:{'|'.join(map(re.escape, heads))})\s+(?:and|&)\s", name):
+        return False
+    return not any(p.pattern.fullmatch(name) for p in places())
+
+
+def is_owner(word: str) -> bool:
+    """An owner before a name: "India's" in "India's Ministry of ..." (a place or listed organisation)."""
+    owner = re.sub(r"['\u2019]s$", "", word)
+    if owner == word:
+        return False
+    return any(p.pattern.fullmatch(owner) for p in places()) or any(
+        o.pattern.fullmatch(owner) for o in organisations()
+    )
 
 
 @functools.cache

@@ -38,9 +38,80 @@ def test_short_scare_quotes_are_not_quotes() -> None:
     assert extracted('The firm called it a "safety feature" in a statement, Dan Cole said.') == []
 
 
-def test_described_speaker_keeps_the_description_as_role() -> None:
+def test_unnamed_spokesperson_is_named_by_the_organisation() -> None:
     body = '"We are reviewing the decision carefully today," a spokesperson for Bluefin said.'
-    assert extracted(body) == [("", "spokesperson for Bluefin", "We are reviewing the")]
+    assert extracted(body) == [("Bluefin spokesperson", "", "We are reviewing the")]
+    before = "“Every report now reaches a person within a day,” an Ofcom spokesman said."
+    assert extracted(before) == [("Ofcom spokesman", "", "Every report now rea")]
+
+
+def test_the_spokesperson_points_back_to_the_fuller_description() -> None:
+    body = (
+        "A Larkspur spokesperson said the app had changed its rules. "
+        "“No one will be able to message a stranger's child again,” the spokesperson said."
+    )
+    assert extracted(body) == [("Larkspur spokesperson", "", "No one will be able ")]
+
+
+def test_a_description_the_article_gives_a_named_person_resolves_to_that_person() -> None:
+    body = (
+        "Ines Markovic, a spokesperson for Larkspur, said the company had apologised.\n\n"
+        "A spokesperson for Larkspur said: “We are hiring forty more reviewers before the summer.”"
+    )
+    assert extracted(body) == [("Ines Markovic", "a spokesperson for Larkspur", "We are hiring forty ")]
+    named_after = '"We should have acted on the first report," the firm\'s spokesperson, Ines Markovic, said.'
+    assert [s for s, _, _ in extracted(named_after)] == ["Ines Markovic"]
+
+
+def test_a_quote_nobody_can_be_named_for_is_dropped() -> None:
+    body = '"We are looking at what went wrong here," the company\'s spokesperson said on Friday.'
+    assert extracted(body) == []
+
+
+def test_organisation_name_split_by_a_comma_is_not_a_person() -> None:
+    body = (
+        "Ruth Calder runs a clinic for young men who have been blackmailed online.\n\n"
+        "“Most of them have already paid money they did not have,” said Calder, practice lead at "
+        "Tamar Valley Survivors Support, a counselling service in Plymouth. "
+        "“Knowing the regulator is chasing the images changes the whole conversation.”"
+    )
+    assert [speaker for speaker, _, _ in extracted(body)] == ["Ruth Calder", "Ruth Calder"]
+
+
+def test_the_named_person_speaking_for_a_company_is_the_speaker() -> None:
+    body = (
+        '"We switch on these protections for every account under 18," said Brightwave spokesperson '
+        "Oona Kessel. She said the company would study the bill."
+    )
+    assert extracted(body) == [("Oona Kessel", "Brightwave spokesperson", "We switch on these p")]
+
+
+def test_pronouns_follow_the_gender_the_text_gives_each_person() -> None:
+    body = (
+        "The schools minister, Owen Marsh, met campaigner Priya Dalal on Monday to hear her case for a ban.\n\n"
+        "“We will look at every option on the table, including a ban,” he said.\n\n"
+        "“Every option is what I was promised two years ago,” she replied."
+    )
+    assert [speaker for speaker, _, _ in extracted(body)] == ["Owen Marsh", "Priya Dalal"]
+
+
+def test_a_surname_spelled_another_way_is_the_same_person() -> None:
+    body = (
+        "Detective Sergeant Lee Mottershead said the unit had traced the accounts.\n\n"
+        "“Every one of them led back to the same laptop in the end,” Mottershed said."
+    )
+    assert [speaker for speaker, _, _ in extracted(body)] == ["Lee Mottershead"]
+
+
+def test_a_surname_with_its_role_beside_it_gives_the_role() -> None:
+    body = (
+        "Nell Ashdown found her address posted online in March.\n\n"
+        "Ashdown, a district councillor for Eastfield, said the posts had changed her life. "
+        "“I stopped answering the door after dark,” she said."
+    )
+    assert extracted(body) == [
+        ("Nell Ashdown", "a district councillor for Eastfield", "I stopped answering ")
+    ]
 
 
 def test_spelling_variants_of_one_name_are_merged() -> None:

@@ -33,3 +33,41 @@ def test_content_note_for_intimate_image_abuse_and_deterministic_output() -> Non
     built = build([item])
     assert built[0].content_note == "This story discusses intimate-image abuse."
     assert build([item]) == built
+
+
+def test_a_quote_repeated_in_part_or_nearly_word_for_word_is_kept_once_in_its_longest_form() -> None:
+    full = article(
+        "q1",
+        "Regulator fines forum",
+        "“Platforms of every size have to answer reports within a day, and most of them can,” "
+        "said Iona Reddy, the regulator's enforcement director.",
+    )
+    part = article(
+        "q2",
+        "Forum fined",
+        "Iona Reddy, the regulator's enforcement director, said platforms “have to answer reports "
+        "within a day, and most of them can”.",
+    )
+    reworded = article(
+        "q3",
+        "Fine for forum",
+        "“Platforms of any size have to answer reports within a day, and most of them can,” said Iona Reddy.",
+    )
+    kept = stories.story_quotes_of([part, full, reworded])
+    assert [(q.speaker, q.article_id) for q in kept] == [("Iona Reddy", "q1")]
+
+
+def test_different_quotes_and_other_speakers_are_not_merged() -> None:
+    one = article(
+        "q4",
+        "Charity warns",
+        "“Most callers have been told to log off and ignore it,” said Tess Arden, a caseworker. "
+        "“Leaving the internet is not an answer to being abused,” she said.",
+    )
+    other = article(
+        "q5",
+        "Helpline busy",
+        "“Most callers have been told to log off,” said Ravi Moss, a volunteer at the same helpline.",
+    )
+    kept = stories.story_quotes_of([one, other])
+    assert [q.speaker for q in kept] == ["Tess Arden", "Tess Arden", "Ravi Moss"]

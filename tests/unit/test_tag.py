@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from digest import relevance, tag
-from digest.records import Quote
+from digest.records import Quote, Tags
 
 from ._editorial import article
 
@@ -44,3 +44,59 @@ def test_organisations_introduced_by_their_kind_are_found() -> None:
     assert {"Safe Harbour Kids", "Bristol City Council"} <= set(
         tag.tag_story([item], {}, [], ()).organisations
     )
+
+
+def test_a_quoted_person_is_never_an_organisation_and_every_tag_appears_once() -> None:
+    item = article(
+        "t4",
+        "Survey finds abuse of councillors",
+        "The Open Benches Trust surveyed 400 councillors about threats made online.\n\n"
+        "“Nobody should be frightened out of public life,” said Mara Quill, the trust's chief executive.",
+    )
+    found = [
+        Quote("Mara Quill", "Nobody should be frightened out of public life", "the trust's chief executive")
+    ]
+    tags = tag.tag_story([item], relevance.judge_all([item]), found, ())
+    assert "Mara Quill" not in tags.organisations
+    assert "Open Benches Trust" in tags.organisations
+    assert tags.people == ("Mara Quill",)
+    assert len(tags.all()) == len(set(tags.all()))
+
+
+def test_all_lists_a_name_shared_by_two_fields_once() -> None:
+    tags = Tags(harms=("harassment",), organisations=("Glenrock",), people=("Glenrock",))
+    assert tags.all() == ("harassment", "Glenrock")
+
+
+def test_the_longest_organisation_name_wins() -> None:
+    item = article(
+        "t5",
+        "Police arrest three over deepfake chat rooms",
+        "The Seoul Metropolitan Police Agency arrested three men over deepfake chat rooms.",
+    )
+    tags = tag.tag_story([item], {}, [], ())
+    assert tags.organisations == ("Seoul Metropolitan Police Agency",)
+    assert tags.jurisdictions == ("South Korea",)
+
+
+def test_the_longest_place_name_wins() -> None:
+    item = article(
+        "t7",
+        "Man charged over threats",
+        "Police in New South Wales charged a man over threats to a councillor.",
+    )
+    assert tag.tag_story([item], {}, [], ()).jurisdictions == ("Australia", "New South Wales")
+
+
+def test_discovery_keeps_whole_names_and_drops_fragments() -> None:
+    item = article(
+        "t6",
+        "Councillors report abuse",
+        "Surveys by the Local Government Association found most councillors had been abused online. "
+        "The Commission said it would act. The Marlow Centre for Online Safety and the Fenwick Police "
+        "and Ambermoor Police will share reports, as will India's Ministry of Harbour Affairs.",
+    )
+    found = set(tag.tag_story([item], {}, [], ()).organisations)
+    assert {"Marlow Centre for Online Safety", "Ministry of Harbour Affairs"} <= found
+    assert not found & {"Local Government", "Commission", "Marlow Centre", "India's Ministry"}
+    assert not any(" and " in name for name in found)
