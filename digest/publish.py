@@ -23,6 +23,7 @@ from digest.records import OutputFile
 log = logging.getLogger(__name__)
 
 MARKER = ".digest-site"  # written into every tree we publish; we never replace a folder without it
+MARKER_TEXT = b"written by online-abuse-digest\n"
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -51,17 +52,20 @@ def _refuse_foreign_folder(out_dir: Path) -> None:
 
 
 def _stage(files: Sequence[OutputFile], staging: Path, previous: Path) -> int:
+    """Write the new tree; return how many files were written rather than linked unchanged."""
     staging.mkdir(parents=True)
-    (staging / MARKER).write_bytes(b"written by online-abuse-digest\n")
-    written = 0
-    for output in files:
-        relative = _safe_relative(output.path)
-        target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not _link_if_unchanged(previous / relative, target, output.content):
-            target.write_bytes(output.content)
-            written += 1
-    return written
+    _place(OutputFile(MARKER, MARKER_TEXT), staging, previous)
+    return sum(_place(output, staging, previous) for output in files)
+
+
+def _place(output: OutputFile, staging: Path, previous: Path) -> bool:
+    relative = _safe_relative(output.path)
+    target = staging / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if _link_if_unchanged(previous / relative, target, output.content):
+        return False
+    target.write_bytes(output.content)
+    return True
 
 
 def _safe_relative(path: str) -> Path:

@@ -27,6 +27,9 @@ JOB_BEFORE = re.compile(r"(?<![\w'-])([a-z]+(?:er|or|ist|ian|ant|ent|ive|ary|per
 MIN_QUOTE_WORDS = 5  # shorter quoted bits are titles or scare quotes, not statements
 NAME_TOKEN = r"[A-ZÀ-Þ][\w'-]*"
 PARTICLES = r"(?:de|van|von|der|den|da|di|du|le|la|al|bin|dos|del|ter|ten)"
+LOOK_BACK = 40
+SENTENCE_END = re.compile(r"(?:[.!?\"]\s+|\n)$")
+HONORIFIC_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Lt|Sgt|Det|Prof|Rev)\.?\s+$")
 NAME_RUN = re.compile(rf"(?<![\w'])(?:{NAME_TOKEN})(?:[ ](?:{PARTICLES}[ ])?{NAME_TOKEN})*")
 PRONOUNS = ("he", "she", "they")
 PERSON_NAME = rf"{NAME_TOKEN}(?:\s+(?:{PARTICLES}\s+)?{NAME_TOKEN}){{1,3}}"
@@ -103,6 +106,12 @@ def patterns() -> Patterns:
 
 def find_people(content: str) -> list[Mention]:
     """Every person the text names, in order, with a role where the text gives one."""
+    return list(people_in(content))
+
+
+@lru_cache(maxsize=256)
+def people_in(content: str) -> tuple[Mention, ...]:
+    """``find_people``, once per text: clustering, quotes and summaries all ask about each article."""
     folded = text.fold_quotes(content)
     counts = Counter(re.findall(r"[\w-]+", folded)) | Counter(re.findall(r"[\w'-]+", folded))
     mentions = []
@@ -110,7 +119,7 @@ def find_people(content: str) -> list[Mention]:
         mention = person_at(folded, match, counts)
         if mention is not None:
             mentions.append(mention)
-    return mentions
+    return tuple(mentions)
 
 
 def person_at(folded: str, match: re.Match[str], counts: Counter[str]) -> Mention | None:
@@ -119,7 +128,9 @@ def person_at(folded: str, match: re.Match[str], counts: Counter[str]) -> Mentio
     run = match.group(0).split(" ")
     run[-1] = strip_possessive(run[-1])
     tokens = name_tokens(run, rules.titles, rules.not_person)
-    at_sentence_start = re.search(r"(?:^|[.!?\"]\s+|\n)$", folded[: match.start()]) is not None
+    at_sentence_start = (
+        match.start() == 0 or SENTENCE_END.search(just_before(folded, match.start())) is not None
+    )
     if at_sentence_start and len(tokens) == len(run) >= 3 and ROLE_NOUN.search(tokens[0]):
         tokens = tokens[1:]  # "Organiser Martin Oddie": a capitalised common noun opens the sentence
     if not 2 <= len(tokens) <= 3 or not looks_like_name(tokens, rules.not_person):
@@ -127,15 +138,17 @@ def person_at(folded: str, match: re.Match[str], counts: Counter[str]) -> Mentio
     office = [t for t in run[: len(run) - len(tokens)] if t.lower() not in stopwords()]
     start = match.end() - len(" ".join(tokens))
     described = "" if office else job_before(folded, start)  # "met campaigner Jodie Tranter"
-    titled = (
-        bool(office or described)
-        or re.search(r"\b(?:Mr|Mrs|Ms|Dr|Lt|Sgt|Det|Prof|Rev)\.?\s+$", folded[:start]) is not None
-    )
+    titled = bool(office or described) or HONORIFIC_BEFORE.search(just_before(folded, start)) is not None
     repeated = counts[tokens[-1]] > 1  # named again by surname: "Hopkins said"
     if not (repeated or has_person_signal(folded, start, match.end(), titled)):
         return None
     role = role_of(folded, (match.start(), start, match.end()), office) or described
     return Mention(" ".join(tokens), role, start)
+
+
+def just_before(folded: str, position: int) -> str:
+    """The few characters before ``position``: looking further back made each name cost the whole text."""
+    return folded[max(0, position - LOOK_BACK) : position]
 
 
 def job_before(folded: str, start: int) -> str:

@@ -541,13 +541,19 @@ def parse_discovery(raw: dict[str, Any], source: str = "organisations.toml") -> 
     return Discovery(re.compile(introduced), re.compile(suffixed), frozenset(heads))
 
 
+CAPITAL_NEXT = re.compile(r"\s+[A-Z]")
+
+
 @functools.cache
 def discovery() -> Discovery:
     return parse_discovery(read_toml(LEXICON_DIR / "organisations.toml"))
 
 
-def discovered_spans(content: str) -> list[tuple[int, int]]:
-    """Where the text introduces an organisation by its kind or names one by its head word."""
+@functools.lru_cache(maxsize=256)
+def discovered_spans(content: str) -> tuple[tuple[int, int], ...]:
+    """Where the text introduces an organisation by its kind or names one by its head word.
+
+    Remembered per text: clustering and tagging both ask about every article, and the scan is slow."""
     rules = discovery()
     found = []
     for match in itertools.chain(rules.introduced.finditer(content), rules.suffixed.finditer(content)):
@@ -556,14 +562,14 @@ def discovered_spans(content: str) -> list[tuple[int, int]]:
         span = whole_name(content, match.start(group), match.end(group), 2 if group == "name" else 1)
         if span is not None:
             found.append(span)
-    return found
+    return tuple(found)
 
 
 def whole_name(content: str, start: int, end: int, min_words: int) -> tuple[int, int] | None:
     """The name without a leading article or owner ("India's"); None for a fragment of a longer
     capitalised run ("Local Government" of "Local Government Association")."""
-    if re.search(rf"{NAME_WORD}\s+$", content[max(0, start - 40) : start]) or re.match(
-        r"\s+[A-Z]", content[end:]
+    if re.search(rf"{NAME_WORD}\s+$", content[max(0, start - 40) : start]) or CAPITAL_NEXT.match(
+        content, end
     ):
         return None
     cut = 0

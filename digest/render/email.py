@@ -86,6 +86,7 @@ class EmailStory:
     quotes: tuple[EmailQuote, ...]
     sources: tuple[EmailSource, ...]
     tags: tuple[str, ...]
+    first_reported_by: str  # the outlet the coverage credits, when it is not among the sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +198,18 @@ def _email_story(story: Story, number: int, data: SiteData, references: _Referen
     )
     quotes = tuple(EmailQuote(q.text, q.speaker + (f", {q.role}" if q.role else "")) for q in story.quotes)
     tags = tuple(dict.fromkeys(story.tags.all()))
-    return EmailStory(number, story.title, url, ref, story.content_note, sentences, quotes, sources, tags)
+    return EmailStory(
+        number,
+        story.title,
+        url,
+        ref,
+        story.content_note,
+        sentences,
+        quotes,
+        sources,
+        tags,
+        story.credited_outlet,
+    )
 
 
 def _intro(edition: Edition, count: int) -> str:
