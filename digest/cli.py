@@ -1,7 +1,9 @@
 """The commands. No pipeline logic here: parse arguments, call, turn a ``DigestError`` into one line.
 
 Exit codes: 0 the command finished (feeds that failed are reported, not fatal); 2 a
-``DigestError`` (broken config, unwritable output, busy store); 1 is never used on purpose.
+``DigestError`` (broken config, unwritable output, busy store, a store that cannot be written);
+3 ``send`` finished but some recipients were not delivered (refused, or still deferred);
+1 is never used on purpose.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from digest.errors import DigestError
 
 log = logging.getLogger(__name__)
 
+EXIT_OK = 0
+EXIT_ERROR = 2  # a DigestError: one line on stderr
+EXIT_UNDELIVERED = 3  # send: some recipients refused for good or still deferred
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
@@ -31,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except DigestError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
@@ -97,7 +103,9 @@ _BUILD_HELP = (
 _SEND_HELP = (
     "Send the built edition (editions/<key>/edition.eml in --site) to every subscriber, each with a "
     "personal unsubscribe link, over the SMTP server of the [email] table. Every delivery is recorded "
-    "in the store: a run that is interrupted and started again sends to each remaining subscriber once."
+    "in the store: a run that is interrupted and started again sends to each remaining subscriber once. "
+    "Exit code 3 when some subscribers were not delivered (refused for good, or still deferred: "
+    "run it again later to retry those); 2 when sending could not start."
 )
 
 
@@ -183,4 +191,4 @@ def run_send(args: argparse.Namespace) -> int:
     report = send_from_site(config, args.to, options)
     for line in report.lines():
         print(line, file=sys.stderr)
-    return 0
+    return EXIT_UNDELIVERED if report.undelivered else EXIT_OK

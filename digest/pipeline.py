@@ -47,6 +47,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
     if not options.offline:
         problems += gather_feeds(config, store, options, deadline, counts)
         gather_pages(config, store, options, deadline, counts)
+        problems += store.pages_not_fetched()
 
     articles = with_feed_hints(store.articles(options.now, config.editions.max_age_days), config.feeds)
     judgements = relevance.judge_all(articles)
@@ -65,7 +66,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         now=options.now,
         stories=tuple(built_stories),
         editions=tuple(built_editions),
-        feeds=tuple(store.feed_states()),
+        feeds=tuple(store.feed_states_for_status()),
         excluded=tuple(store.exclusions()),
         about_markdown=read_about(config),
     )
@@ -115,6 +116,7 @@ def gather_feeds(
         problems += parsed.problems
         counts["new"] += store.save_entries(parsed, options.now)
         store.mark_parsed(updated, result.body)
+        store.record_feed_parse(state, parsed, options.now)
     _check_budget(deadline)
     return problems
 

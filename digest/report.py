@@ -1,7 +1,9 @@
 """What the operator sees in the terminal: progress on a terminal, one line per problem, a summary.
 
 Every failing feed gets its own line. Problems of one reason from one place beyond ``FOLD_AFTER``
-are folded into a count, so one feed's flood of bad items never hides the other feeds.
+are folded into a count, so one feed's flood of bad items never hides the other feeds. Article
+pages that could not be fetched (the feed's own text stands in for them) are folded per feed and
+reason as "12 more pages from <feed> failed: timeout".
 """
 
 from __future__ import annotations
@@ -13,22 +15,30 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from digest.records import BuildReport, Problem
+from digest.store import is_page_problem
 
 FOLD_AFTER = 5
 
 
 def problem_lines(problems: tuple[Problem, ...]) -> list[str]:
     """One line per problem; the same reason from the same place folded after ``FOLD_AFTER`` lines."""
-    shown: Counter[tuple[str, str]] = Counter()
+    shown: Counter[tuple[str, str, bool]] = Counter()
     lines: list[str] = []
     for problem in problems:
-        shown[problem.where, problem.reason] += 1
-        if shown[problem.where, problem.reason] <= FOLD_AFTER:
+        key = (problem.where, problem.reason, is_page_problem(problem))
+        shown[key] += 1
+        if shown[key] <= FOLD_AFTER:
             lines.append(f"warning: {problem.line()}")
-    for (where, reason), count in sorted(shown.items()):
+    for (where, reason, page), count in sorted(shown.items()):
         if count > FOLD_AFTER:
-            lines.append(f"warning: {where}: ... and {count - FOLD_AFTER} more '{reason}' problems")
+            lines.append(_folded_line(where, reason, page, count - FOLD_AFTER))
     return lines
+
+
+def _folded_line(where: str, reason: str, page: bool, more: int) -> str:
+    if page:
+        return f"warning: {more} more page{'s' if more != 1 else ''} from {where} failed: {reason}"
+    return f"warning: {where}: ... and {more} more '{reason}' problems"
 
 
 def summary_line(report: BuildReport) -> str:

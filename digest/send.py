@@ -78,6 +78,11 @@ class SendReport:
     written: int = 0  # dry run: messages written
     problems: list[Problem] = field(default_factory=list)
 
+    @property
+    def undelivered(self) -> int:
+        """Recipients this run could not deliver to: refused for good, or still deferred."""
+        return self.failed + self.deferred
+
     def lines(self) -> list[str]:
         action = f"{self.written} written (dry run)" if self.written else f"{self.sent} sent"
         summary = (
@@ -85,7 +90,15 @@ class SendReport:
             f"{self.already_done} already done, {self.resent_unconfirmed} resent after an interrupted run, "
             f"{self.deferred} deferred, {self.failed} failed"
         )
-        return [summary, *(problem.line() for problem in self.problems)]
+        return [summary, *(problem.line() for problem in self.problems), *self._undelivered_line()]
+
+    def _undelivered_line(self) -> list[str]:
+        if not self.undelivered:
+            return []
+        return [
+            f"not delivered: {self.undelivered} of {self.subscribers} subscribers ({self.failed} refused "
+            f"for good, not retried; {self.deferred} deferred, retried by the next run)"
+        ]
 
 
 # --- the send log in the store ---------------------------------------------------------------

@@ -83,6 +83,8 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 LOCK_WAIT_S = 10.0
+PAGE_NOT_FETCHED = "page not fetched: "  # begins the detail of every page-fetch problem
+PAGES_LISTED = 5  # failed pages named on a feed's status row; the rest are counted
 
 
 def article_id(url: str) -> str:
@@ -105,6 +107,7 @@ class Store:
         self.path = path
         self.db = db
         self._lock = lock
+        self._unfetched_pages: list[Problem] = []  # pages saved through this connection
 
     @classmethod
     @contextlib.contextmanager
@@ -117,9 +120,12 @@ class Store:
             raise
         store = cls(path, db, lock)
         try:
-            yield store
+            with _storage_failures(path):
+                try:
+                    yield store
+                finally:
+                    db.close()
         finally:
-            db.close()
             lock.close()
 
     @classmethod
@@ -129,10 +135,11 @@ class Store:
         if not path.exists():
             raise StoreError(f"{path}: no store here yet (run a build first)")
         db = _connect(path)
-        try:
-            yield cls(path, db, None)
-        finally:
-            db.close()
+        with _storage_failures(path):
+            try:
+                yield cls(path, db, None)
+            finally:
+                db.close()
 
     # --- feeds -----------------------------------------------------------------------
 
@@ -185,6 +192,29 @@ class Store:
                 "UPDATE feeds SET body_sha256=? WHERE url=?", (hashlib.sha256(body).hexdigest(), state.url)
             )
 
+    def record_feed_parse(self, before: FeedState, parsed: ParsedFeed, now: datetime) -> None:
+        """A body with no feed in it (HTML, garbage, empty) makes the feed failing, as an HTTP error does.
+
+        ``before`` is the state from before this fetch, so a feed that keeps serving such a body keeps
+        the time it first failed. Its validators and body hash are cleared: the next fetch is parsed
+        (and reported) again instead of passing as "not modified" or "unchanged". A feed with no
+        items is a feed: it is not failing.
+        """
+        if parsed.version:
+            return
+        problem = _decisive_problem(parsed.problems)
+        with self.db:
+            self.db.execute(
+                "UPDATE feeds SET last_status='error', last_error=?, failing_since=?, last_ok=?, "
+                "etag=NULL, last_modified=NULL, body_sha256=NULL WHERE url=?",
+                (
+                    f"{problem.reason}: {problem.detail}",
+                    _iso(before.failing_since or now),
+                    _iso(before.last_ok),
+                    before.url,
+                ),
+            )
+
     def mark_unchanged(self, state: FeedState) -> FeedState:
         with self.db:
             self.db.execute("UPDATE feeds SET last_status='unchanged' WHERE url=?", (state.url,))
@@ -213,7 +243,7 @@ class Store:
         ).fetchall()
         return [_entry(row) for row in rows]
 
-    def save_pages(self, pages: Iterable[PageText], now: datetime) -> int:
+    def save_pages(self, pages: Sequence[PageText], now: datetime) -> int:
         rows = [_page_row(page, now) for page in pages]
         with self.db:
             self.db.executemany(
@@ -221,7 +251,22 @@ class Store:
                 "fallback_reason, extracted_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 rows,
             )
+        self._unfetched_pages += self._fetch_failures(pages)
         return len(rows)
+
+    def pages_not_fetched(self) -> list[Problem]:
+        """A problem per page saved through this connection whose fetch failed (the feed's text stands in)."""
+        return list(self._unfetched_pages)
+
+    def _fetch_failures(self, pages: Sequence[PageText]) -> list[Problem]:
+        failures = [(page.url, _fetch_failure(page)) for page in pages]
+        return [page_problem(self._feed_name_of(url), url, *failure) for url, failure in failures if failure]
+
+    def _feed_name_of(self, url: str) -> str:
+        row = self.db.execute(
+            "SELECT f.name FROM entries e JOIN feeds f ON f.url = e.feed_url WHERE e.url = ?", (url,)
+        ).fetchone()
+        return str(row[0]) if row else url
 
     def articles(self, now: datetime, max_age_days: int) -> list[Article]:
         """Entries joined with their page text, first seen within the window, oldest first."""
@@ -299,6 +344,24 @@ class Store:
                 )
         return problems
 
+    def feed_states_for_status(self) -> list[FeedState]:
+        """``feed_states``, each last error followed by the pages that failed at the feed's last check."""
+        failed = self._pages_failed_at_last_check()
+        return [_with_failed_pages(state, failed.get(state.url, [])) for state in self.feed_states()]
+
+    def _pages_failed_at_last_check(self) -> dict[str, list[str]]:
+        rows = self.db.execute(
+            "SELECT e.feed_url, p.url, p.fallback_reason FROM pages p JOIN entries e ON e.url = p.url "
+            "JOIN feeds f ON f.url = e.feed_url WHERE p.fallback_reason IS NOT NULL "
+            "AND p.extracted_at >= f.last_checked ORDER BY e.feed_url, p.url"
+        ).fetchall()
+        failed: dict[str, list[str]] = {}
+        for feed_url, url, fallback_reason in rows:
+            failure = _fetch_failure(PageText(url, "", fallback_reason=fallback_reason))
+            if failure:
+                failed.setdefault(feed_url, []).append(f"{url} ({failure[0]})")
+        return failed
+
     def integrity_ok(self) -> bool:
         return bool(self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
 
@@ -327,6 +390,20 @@ def _acquire_lock(path: Path, wait_s: float) -> IO[str]:
                     f"{path}: another build is using this store (waited {wait_s:.0f} s); try again later"
                 ) from None
             time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def _storage_failures(path: Path) -> Iterator[None]:
+    """A store that cannot be written (full disk, file size limit) ends the run with one line.
+
+    SQLite has rolled the failed transaction back by then, so the store still holds everything
+    committed before it, and the site is only published after the last write.
+    """
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        hint = " (is the disk full?)" if "I/O" in str(exc) else ""
+        raise StoreError(f"{path}: cannot write the store: {exc}{hint}") from None
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -364,6 +441,47 @@ def _duration(delta: timedelta) -> str:
     if hours < 1:
         return "under an hour"
     return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h"
+
+
+def page_problem(feed: str, url: str, reason: str, detail: str) -> Problem:
+    return Problem(feed, reason, f"{PAGE_NOT_FETCHED}{url}: {detail}; the feed's text is used instead")
+
+
+def is_page_problem(problem: Problem) -> bool:
+    return problem.detail.startswith(PAGE_NOT_FETCHED)
+
+
+def _fetch_failure(page: PageText) -> tuple[str, str] | None:
+    """(reason, detail) when the page fell back because its fetch failed, else None.
+
+    ``pipeline.fetch_and_extract`` keeps a failed fetch's ``Problem.line()`` as the fallback reason,
+    and the fetch stage names the page URL it was asked for as the problem's place. Fallbacks for
+    other causes (not an HTML page, no text found) are not fetch failures.
+    """
+    prefix = f"{page.url}: "
+    if not page.fallback_reason or not page.fallback_reason.startswith(prefix):
+        return None
+    reason, _, detail = page.fallback_reason.removeprefix(prefix).partition(": ")
+    return reason, detail
+
+
+def _with_failed_pages(state: FeedState, pages: list[str]) -> FeedState:
+    if not pages:
+        return state
+    listed = "; ".join(pages[:PAGES_LISTED])
+    more = f"; and {len(pages) - PAGES_LISTED} more" if len(pages) > PAGES_LISTED else ""
+    count = f"{len(pages)} page{'s' if len(pages) != 1 else ''}"
+    note = f"{count} not fetched, the feed's text used: {listed}{more}"
+    return replace(state, last_error=f"{state.last_error}; {note}" if state.last_error else note)
+
+
+def _decisive_problem(problems: Sequence[Problem]) -> Problem:
+    """Why a body held no feed: not a feed, or unparseable; else whatever was reported last."""
+    for reason in ("not_a_feed", "parse_error"):
+        for problem in problems:
+            if problem.reason == reason:
+                return problem
+    return problems[-1] if problems else Problem("", "not_a_feed", "no feed found")
 
 
 def _feed_state(row: sqlite3.Row, entry_count: int) -> FeedState:

@@ -73,10 +73,22 @@ def store_health(store: Path) -> tuple[str, int]:
     db = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=30)
     try:
         integrity = str(db.execute("PRAGMA integrity_check").fetchone()[0])
-        entries = int(db.execute("SELECT count(*) FROM entries").fetchone()[0])
     finally:
         db.close()
-    return integrity, entries
+    return integrity, len(stored_entry_urls(store))
+
+
+def stored_entry_urls(store: Path) -> frozenset[str]:
+    """The URL of every entry in the store (empty before the store exists), read from outside the build."""
+    if not store.exists():
+        return frozenset()
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=30)
+    try:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entries'").fetchone() is None:
+            return frozenset()  # killed before its first migration was committed
+        return frozenset(url for (url,) in db.execute("SELECT url FROM entries"))
+    finally:
+        db.close()
 
 
 def is_published_site(out: Path) -> bool:

@@ -2,8 +2,10 @@
 
 The full disk is simulated honestly without root: the build runs with ``RLIMIT_FSIZE`` set and
 ``SIGXFSZ`` ignored, so every write past the limit fails with ``EFBIG`` ("File too large"), exactly
-where a full disk would fail it. The limit lies above what the store needs for a rebuild and below the
-size of the site files a rebuild rewrites.
+where a full disk would fail it. For the site, the limit lies well above what the store needs for a
+rebuild and below the size of a new about page the rebuild must write (unchanged pages are hard-linked
+from the published tree, so only a new or changed file can hit the limit); for the store, it lies below
+what the store's write-ahead log needs.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from tests.faults.helpers import build_command, prepare, site_snapshot, start, s
 
 NOW = "2026-11-22T12:00:00Z"
 LATER = "2026-11-23T12:00:00Z"
-OUTPUT_LIMIT_BYTES = 100_000  # the store's journal fits; a rewritten feed or index page does not
+OUTPUT_LIMIT_BYTES = 250_000  # twice what the store's write-ahead log needs for a rebuild (100-130 KB)
 STORE_LIMIT_BYTES = 60_000  # smaller than the store's own write-ahead log after a rebuild
 
 
@@ -58,10 +60,24 @@ def run_limited(config: Path, out: Path, limit: int) -> tuple[int | None, str]:
     return process.returncode, stderr
 
 
+def add_large_about_page(config: Path) -> None:
+    """An about page bigger than the output limit: the next build must write it, and cannot."""
+    text = config.read_text(encoding="utf-8")
+    assert text.count("[site]\n") == 1, text
+    config.write_text(text.replace("[site]\n", '[site]\nabout = "about.md"\n', 1), encoding="utf-8")
+    paragraph = (
+        "This digest is put together by a small editorial team from the public feeds of news outlets, "
+        "regulators and courts, and every summary sentence links to the article it came from.\n\n"
+    )
+    about = paragraph * (2 * OUTPUT_LIMIT_BYTES // len(paragraph))
+    config.with_name("about.md").write_text("# About this digest\n\n" + about, encoding="utf-8")
+
+
 def test_full_disk_while_writing_the_site_keeps_the_previous_one(
     tmp_path: Path, sample_server: SampleServer
 ) -> None:
     config, store, out, before = first_build(tmp_path, sample_server)
+    add_large_about_page(config)
     result = run_limited(config, out, OUTPUT_LIMIT_BYTES)
     assert_one_line_error(result)
     assert "File too large" in result[1] or "No space" in result[1], result[1]
@@ -70,17 +86,18 @@ def test_full_disk_while_writing_the_site_keeps_the_previous_one(
     assert store_health(store)[0] == "ok"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a write error inside the store (sqlite3.OperationalError: disk I/O error) escapes as a traceback, "
-    "exit 1: store.py or cli.py should turn sqlite3.Error into a one-line StoreError (reported to the lead)",
-)
 def test_full_disk_while_writing_the_store_is_one_line(tmp_path: Path, sample_server: SampleServer) -> None:
     config, store, out, before = first_build(tmp_path, sample_server)
+    entries_before = store_health(store)[1]
     result = run_limited(config, out, STORE_LIMIT_BYTES)
-    assert site_snapshot(out) == before
-    assert store_health(store)[0] == "ok"
     assert_one_line_error(result)
+    assert f"{store}: cannot write the store: " in result[1], result[1]
+    assert site_snapshot(out) == before
+    assert store_health(store) == ("ok", entries_before)
+    again = start(build_command(config, out, LATER))  # with room again, the same store builds
+    _, stderr = again.communicate(timeout=600)
+    assert again.returncode == 0, stderr
+    assert store_health(store) == ("ok", entries_before)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder anyway")

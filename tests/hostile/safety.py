@@ -5,10 +5,15 @@ attribute, a ``javascript:`` / ``data:`` / ``vbscript:`` link, a frame, an objec
 image. Escaped text (``&lt;script&gt;``) is inert and allowed, so HTML is tokenised the way a browser
 does (``html.parser``) rather than grepped. Feeds are parsed (they must be valid) and the HTML they
 carry is checked the same way; the Markdown edition is rendered with raw HTML enabled and checked too.
+An ``.eml`` message is parsed as a mail client would: its headers must be the ones we write (an injected
+``Bcc`` is a finding), and its parts are decoded (quoted-printable, base64) before they are checked.
 """
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -31,10 +36,16 @@ BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 ATOM = "{http://www.w3.org/2005/Atom}"
 TEMPLATES = Path(__file__).parents[2] / "templates"
 # The search page loads Pagefind's UI from our own bundle, by a relative path; no other src is ours.
-TEXT_SUFFIXES = frozenset({".html", ".json", ".xml", ".md", ".txt", ".css"})
+TEXT_SUFFIXES = frozenset({".html", ".json", ".xml", ".md", ".txt", ".css", ".eml"})
 # Mail clients ignore stylesheets, so the email edition carries our CSS inlined (css-inline) and a
 # <style> block; feed HTML never keeps a style (the site pages prove it, and sanitize.py drops them).
 EMAIL_STYLING = ("<style> element", "inline style")
+# Every header an edition message may carry (digest/mail.py writes these and no others).
+EML_HEADERS = frozenset(
+    {"from", "to", "subject", "date", "message-id", "mime-version", "list-id", "list-unsubscribe",
+     "list-unsubscribe-post", "content-type", "content-transfer-encoding"}
+)  # fmt: skip
+EML_PART_TYPES = frozenset({"text/plain", "text/html"})
 OWN_SCRIPT_SRC = re.compile(r"(\.\./)*pagefind/pagefind-ui\.js")
 # What a browser ignores inside a scheme (``java\tscript:``) before deciding what it is.
 _IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20]")
@@ -163,6 +174,66 @@ def atom_findings(raw: bytes) -> list[str]:
     return findings
 
 
+def eml_message(raw: bytes) -> email.message.EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    return message
+
+
+def eml_texts(raw: bytes) -> list[str]:
+    """The decoded header values and the decoded text of every part: what a mail client shows."""
+    message = eml_message(raw)
+    texts = [str(value) for _, value in message.items()]
+    texts += [_part_text(part) for part in message.walk() if not part.is_multipart()]
+    return texts
+
+
+def _part_text(part: email.message.Message) -> str:
+    try:
+        return str(part.get_content())  # type: ignore[attr-defined]
+    except (LookupError, ValueError) as exc:
+        return f"<undecodable part: {exc}>"
+
+
+def eml_findings(raw: bytes) -> list[str]:
+    """Forged headers, broken MIME, and in the decoded parts what the .html and .txt checks find."""
+    message = eml_message(raw)
+    findings = [f"eml: {type(defect).__name__}" for defect in message.defects]
+    for name, value in message.items():
+        if name.lower() not in EML_HEADERS:
+            findings.append(f"eml: a header we never write: {name}: {str(value)[:60]!r}")
+        if "\n" in str(value) or "\r" in str(value):
+            findings.append(f"eml: a line break inside the {name} header")
+    if len(message.get_all("To") or []) > 1:
+        findings.append("eml: more than one To header")
+    for part in message.walk():
+        if not part.is_multipart():
+            findings += [f"eml {part.get_content_type()}: {f}" for f in _part_findings(part)]
+    return findings
+
+
+def _part_findings(part: email.message.Message) -> list[str]:
+    kind = part.get_content_type()
+    if kind not in EML_PART_TYPES:
+        return [f"a part of type {kind}"]
+    findings = [type(defect).__name__ for defect in part.defects]
+    text = _part_text(part)
+    if kind == "text/html":
+        return findings + [f for f in html_findings(text) if not f.endswith(EMAIL_STYLING)]
+    return findings + plain_text_findings(text)
+
+
+def plain_text_findings(text: str) -> list[str]:
+    """A mail client makes links of what looks like a URL in plain text: none may have a bad scheme.
+
+    A scheme alone ("the data: ...") is a word in a sentence, not a link."""
+    return [
+        f"plain-text link with a forbidden scheme: {word[:60]!r}"
+        for word in text.split()
+        if bad_scheme(word) and not word.rstrip(":").isalpha()
+    ]
+
+
 def file_findings_for(path: str, raw: bytes) -> list[str]:
     """Findings in one output file, checked by what its name says it is (Pagefind's binary index is not text)."""
     name = PurePosixPath(path)
@@ -172,6 +243,10 @@ def file_findings_for(path: str, raw: bytes) -> list[str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return [f"not UTF-8: {exc}"]
+    if name.suffix == ".eml":
+        return eml_findings(raw)
+    if name.suffix == ".txt":
+        return plain_text_findings(text)
     if name.name == "email.html":
         return [finding for finding in html_findings(text) if not finding.endswith(EMAIL_STYLING)]
     if name.suffix == ".html":

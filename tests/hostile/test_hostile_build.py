@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from digest.report import FOLD_AFTER
 from tests.conftest import NOW_TEXT
 from tests.hostile import safety
 from tests.hostile.server import Case, HostileServer, load_cases, serve
@@ -190,11 +191,38 @@ def test_failing_feed_is_on_the_status_page(case_id: str, builds: dict[str, Case
     status = html.unescape((built.out / "status.html").read_text(encoding="utf-8"))
     row = re.search(r'<tr class="failing">(.*?)</tr>', status, re.S)
     assert row and case_id in row.group(1), status
+    assert "(under an hour)" in row.group(1), row.group(1)  # how long it has been failing
     for reason in case.expect.get("reported", []):
         assert reason in row.group(1) or any(
             v in row.group(1) for v in case.expect.get("visible_status", [])
         ), row
+    for text in case.expect.get("visible_status", []):
+        assert text in row.group(1), row.group(1)
     assert re.search(r"feeds: 0 ok, 1 failing", built.stderr), built.stderr
+    summary = re.search(
+        rf"; failing: {re.escape(case_id)} \((\w+), failing for under an hour\)$", built.stderr, re.M
+    )
+    assert summary and summary.group(1) in case.expect.get("reported", []), built.stderr
+
+
+@pytest.mark.parametrize("case_id", [case.id for case in CASES if case.expect.get("pages_failed")])
+def test_failed_pages_are_reported_and_listed(
+    case_id: str, builds: dict[str, CaseBuild], corpus: HostileServer
+) -> None:
+    case, built = BY_ID[case_id], builds[case_id]
+    row = _status_row(built.out, case_id)
+    for reason, count in case.expect["pages_failed"].items():
+        pattern = rf"^warning: {re.escape(case_id)}: {reason}: page not fetched: {re.escape(corpus.case_base(case_id))}/\S+: "
+        named = re.findall(pattern, built.stderr, re.M)
+        folded = re.findall(
+            rf"^warning: (\d+) more pages? from {re.escape(case_id)} failed: {reason}$", built.stderr, re.M
+        )
+        assert len(named) == min(count, FOLD_AFTER), built.stderr
+        assert len(named) + sum(int(more) for more in folded) == count, built.stderr
+        assert f"({reason})" in row, row
+    total = sum(case.expect["pages_failed"].values())
+    assert f"{total} page{'s' if total != 1 else ''} not fetched" in row, row
+    assert re.search(r"feeds: 1 ok, 0 failing", built.stderr), built.stderr
 
 
 def test_redirect_loop_is_not_followed_endlessly(builds: dict[str, CaseBuild], corpus: HostileServer) -> None:
@@ -219,6 +247,15 @@ def test_all_cases_in_one_build_stay_bounded(corpus: HostileServer, tmp_path: Pa
 # --- helpers ---------------------------------------------------------------------------------------
 
 
+def _status_row(out: Path, feed_name: str) -> str:
+    """The text of the feed's row in the status page's feed table."""
+    status = html.unescape((out / "status.html").read_text(encoding="utf-8"))
+    status = status.split('<section aria-labelledby="excluded">', 1)[0]
+    rows = [str(row) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", status, re.S) if feed_name in row]
+    assert len(rows) == 1, status
+    return rows[0]
+
+
 def readable_text(out: Path) -> str:
     """Everything a reader or a program could get out of the site: raw, HTML-unescaped and JSON-decoded."""
     parts: list[str] = []
@@ -227,6 +264,12 @@ def readable_text(out: Path) -> str:
             continue
         raw = path.read_text(encoding="utf-8", errors="replace")
         parts += [raw, html.unescape(raw)]
+        if path.suffix == ".eml":
+            parts += [
+                text
+                for decoded in safety.eml_texts(path.read_bytes())
+                for text in (decoded, html.unescape(decoded))
+            ]
         if path.suffix == ".json":
             parts.append(json.dumps(json.loads(raw), ensure_ascii=False))
     return "\n".join(parts)

@@ -63,3 +63,34 @@ def test_marker_inside_a_tag_is_found(tmp_path: object) -> None:
     out = Path(str(tmp_path))
     (out / "a.html").write_text('<p title="PWN-x">PWN-x</p><b onclick="PWN-x">', encoding="utf-8")
     assert safety.marker_in_tags(out, "PWN-x") == ["a.html: <b onclick=...> carries the marker"]
+
+
+def _edition_message(html: str, text: str = "Plain edition text.", **headers: str) -> bytes:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "Digest <news@digest.example.org>"
+    message["Subject"] = "Edition 1"
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="base64")
+    return message.as_bytes()
+
+
+def test_eml_parts_are_decoded_before_they_are_checked() -> None:
+    hidden = _edition_message("<p>Story</p><script>alert('PWN-eml')</script>")
+    assert b"<script>" not in hidden  # base64 hides it from a byte search
+    assert any("<script" in finding for finding in safety.file_findings_for("e/edition.eml", hidden))
+    linked = _edition_message("<p>Story</p>", text="Read more: [1]\n\n[1] javascript:alert(1)\n")
+    assert safety.eml_findings(linked)
+
+
+def test_eml_with_a_forged_header_is_caught() -> None:
+    assert safety.eml_findings(_edition_message("<p>Story</p>", Bcc="victim@example.net"))
+
+
+def test_clean_eml_passes_and_its_text_is_readable() -> None:
+    clean = _edition_message("<p>Escaped &lt;script&gt; is text</p>", text="The data: no link here.")
+    assert safety.file_findings_for("e/edition.eml", clean) == []
+    assert any("Escaped &lt;script&gt; is text" in text for text in safety.eml_texts(clean))

@@ -424,3 +424,64 @@ def test_killed_inside_the_delivery_window_the_one_unconfirmed_recipient_gets_th
     copies = {recipient: len(items) for recipient, items in received.items()}
     assert copies == {recipient: 2 if recipient == unconfirmed[0] else 1 for recipient in work.recipients}
     assert "1 resent after an interrupted run" in stderr
+
+
+# --- the exit code ---------------------------------------------------------------------------------
+
+
+def test_a_refused_recipient_makes_the_real_command_exit_3_with_a_summary_line(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    work = make_workdir(tmp_path, smtp.port, 3)
+    smtp.recorder.refuse.add("reader02@example.org")
+    sender = start_sender(work, subprocess.PIPE)
+    _, stderr = sender.communicate(timeout=120)
+    assert sender.returncode == 3, stderr
+    assert stderr.splitlines()[-1] == (
+        "not delivered: 1 of 3 subscribers (1 refused for good, not retried; 0 deferred, retried by the next run)"
+    ), stderr
+    assert sorted(smtp.recorder.by_recipient()) == ["reader01@example.org", "reader03@example.org"]
+
+
+def test_every_recipient_delivered_is_exit_0_without_a_not_delivered_line(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    work = make_workdir(tmp_path, smtp.port, 3)
+    sender = start_sender(work, subprocess.PIPE)
+    _, stderr = sender.communicate(timeout=120)
+    assert sender.returncode == 0, stderr
+    assert "not delivered" not in stderr
+    assert sorted(smtp.recorder.by_recipient()) == list(work.recipients)
+
+
+def test_a_recipient_still_deferred_is_exit_3_and_the_next_run_delivers_it(
+    tmp_path: Path, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import functools
+
+    import digest.send
+    from digest.cli import main
+
+    work = make_workdir(tmp_path, smtp.port, 2)
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    # The command's own backoff waits 5 s, 10 s, 20 s between attempts; the test does not.
+    quick = functools.partial(SendOptions, backoff_s=0.0, max_attempts=2)
+    monkeypatch.setattr(digest.send, "SendOptions", quick)
+    smtp.recorder.defer["reader01@example.org"] = 10
+    arguments = [
+        "send",
+        "--config",
+        str(work.config),
+        "--to",
+        str(work.subscribers),
+        "--site",
+        str(work.site),
+    ]
+    assert main([*arguments, "--now", NOW]) == 3
+    last_line = capsys.readouterr().err.splitlines()[-1]
+    assert last_line.startswith("not delivered: 1 of 2 subscribers (0 refused"), last_line
+    assert "1 deferred, retried by the next run" in last_line
+    smtp.recorder.defer.clear()
+    assert main([*arguments, "--now", NOW]) == 0
+    assert "not delivered" not in capsys.readouterr().err
+    assert Counter(item.recipient for item in smtp.recorder.received) == Counter(work.recipients)

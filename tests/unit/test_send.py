@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from digest.config import EmailConfig
-from digest.send import Pacer, SendOptions, backoff_delay, check_email_config
+from digest.send import Pacer, SendOptions, SendReport, backoff_delay, check_email_config
 
 GOOD = EmailConfig(
     from_address="news@digest.example.org",
@@ -85,3 +85,17 @@ def test_no_limit_never_sleeps() -> None:
 def test_backoff_doubles_and_is_capped() -> None:
     options = SendOptions(backoff_s=5.0, backoff_max_s=30.0)
     assert [backoff_delay(attempt, options) for attempt in range(1, 6)] == [5.0, 10.0, 20.0, 30.0, 30.0]
+
+
+def test_a_run_that_left_recipients_undelivered_ends_with_a_line_that_counts_them() -> None:
+    report = SendReport(edition_key="2026-W48", subscribers=10, sent=7, failed=1, deferred=2)
+    assert report.undelivered == 3
+    assert report.lines()[-1] == (
+        "not delivered: 3 of 10 subscribers (1 refused for good, not retried; 2 deferred, retried by the next run)"
+    )
+
+
+def test_a_run_that_delivered_everyone_has_no_not_delivered_line() -> None:
+    report = SendReport(edition_key="2026-W48", subscribers=4, sent=2, already_done=2)
+    assert report.undelivered == 0
+    assert not any(line.startswith("not delivered") for line in report.lines())

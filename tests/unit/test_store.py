@@ -1,13 +1,15 @@
 """Store: migrations, first-seen kept, failures never lose items, one writer at a time."""
 
+import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from digest.errors import StoreBusyError
+from digest.errors import StoreBusyError, StoreError
 from digest.records import Entry, FeedSource, FetchResult, PageText, ParsedFeed, Problem
-from digest.store import Store
+from digest.store import Store, is_page_problem
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 FEED = FeedSource("https://feeds.example/a.xml", "Outlet A")
@@ -68,3 +70,113 @@ def test_second_writer_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     with Store.open(path), pytest.raises(StoreBusyError, match="another build"), Store.open(path, wait_s=0.3):
         pass
+
+
+def _fetched(body: bytes = b"<html></html>") -> FetchResult:
+    return FetchResult(FEED.url, FEED.url, 200, body=body, content_type="text/html")
+
+
+def _no_feed(*problems: Problem) -> ParsedFeed:
+    return ParsedFeed(FEED.url, "", "", "", (), problems)
+
+
+def test_a_body_with_no_feed_makes_the_feed_failing_from_its_first_such_fetch(tmp_path: Path) -> None:
+    later = NOW + timedelta(days=3)
+    with Store.open(tmp_path / "s.sqlite") as store:
+        for moment in (NOW, later):
+            [before] = store.sync_feeds([FEED], moment)
+            store.record_feed_fetch(before, _fetched(), moment)
+            store.mark_parsed(before, _fetched().body)
+            charset = Problem(FEED.name, "bad_charset", "read as cp1252")
+            store.record_feed_parse(
+                before, _no_feed(charset, Problem(FEED.name, "not_a_feed", "an HTML page")), moment
+            )
+        [state] = store.feed_states()
+        assert (state.last_status, state.last_error) == ("error", "not_a_feed: an HTML page")
+        assert state.failing_since == NOW and state.last_ok is None
+        assert store.body_changed(state, _fetched().body)  # parsed again next time, not skipped
+        assert store.failing_feeds(later, [FEED.url]) == [
+            Problem(FEED.name, "not_a_feed", "failing for 3 d 0 h")
+        ]
+
+
+def test_a_feed_with_no_items_is_not_failing(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        [before] = store.sync_feeds([FEED], NOW)
+        store.record_feed_fetch(before, _fetched(b"<rss/>"), NOW)
+        store.record_feed_parse(before, _parsed(), NOW)
+        [state] = store.feed_states()
+        assert state.last_status == "ok" and state.failing_since is None
+        assert store.failing_feeds(NOW, [FEED.url]) == []
+
+
+def test_a_readable_feed_after_garbage_is_ok_again(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        [before] = store.sync_feeds([FEED], NOW)
+        store.record_feed_fetch(before, _fetched(), NOW)
+        store.record_feed_parse(before, _no_feed(Problem(FEED.name, "not_a_feed", "empty body")), NOW)
+        [failing] = store.feed_states()
+        later = NOW + timedelta(hours=5)
+        store.record_feed_fetch(failing, _fetched(b"<rss/>"), later)
+        store.record_feed_parse(failing, _parsed(1), later)
+        [state] = store.feed_states()
+        assert (state.last_status, state.failing_since, state.last_ok) == ("ok", None, later)
+
+
+def _fallback(number: int, reason: str) -> PageText:
+    return PageText(
+        f"https://news.example/{number}", f"feed text {number}", origin="feed_summary", fallback_reason=reason
+    )
+
+
+def test_pages_whose_fetch_failed_are_reported_by_feed_and_listed_on_its_status(tmp_path: Path) -> None:
+    timeout = Problem("https://news.example/1", "timeout", "no complete headers within timeout_s (5 s)")
+    with Store.open(tmp_path / "s.sqlite") as store:
+        [before] = store.sync_feeds([FEED], NOW)
+        store.record_feed_fetch(before, _fetched(b"<rss/>"), NOW)
+        store.save_entries(_parsed(1, 2, 3), NOW)
+        store.save_pages(
+            [
+                _fallback(1, timeout.line()),
+                _fallback(2, "not an HTML page (application/pdf)"),
+                PageText("https://news.example/3", "page text"),
+            ],
+            NOW,
+        )
+        [problem] = store.pages_not_fetched()
+        assert (problem.where, problem.reason) == ("Outlet A", "timeout")
+        assert problem.detail.startswith("page not fetched: https://news.example/1: no complete headers")
+        assert is_page_problem(problem)
+        [shown] = store.feed_states_for_status()
+        assert (
+            shown.last_error == "1 page not fetched, the feed's text used: https://news.example/1 (timeout)"
+        )
+        assert store.feed_states()[0].last_error is None  # the status page's note is not stored
+        [rechecked] = store.feed_states()
+        store.record_feed_fetch(rechecked, _fetched(b"<rss/>"), NOW + timedelta(days=1))
+        assert store.feed_states_for_status()[0].last_error is None  # only the latest check's pages
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert store.pages_not_fetched() == []  # this connection saved no page
+
+
+def test_a_full_store_is_one_store_error_naming_it_and_keeps_what_was_saved(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with Store.open(path) as store:
+        store.sync_feeds([FEED], NOW)
+        store.save_entries(_parsed(1, 2), NOW)
+    many = ParsedFeed(
+        FEED.url,
+        "A",
+        "",
+        "rss20",
+        tuple(replace(_entry(n), content_html="<p>" + "words " * 2000 + "</p>") for n in range(3, 300)),
+    )
+    refusal = rf"^{re.escape(str(path))}: cannot write the store: .*full"
+    with pytest.raises(StoreError, match=refusal), Store.open(path) as store:
+        pages = int(store.db.execute("PRAGMA page_count").fetchone()[0])
+        store.db.execute(f"PRAGMA max_page_count = {pages + 4}")  # a disk with four pages to spare
+        store.save_entries(many, NOW)
+    with Store.open(path) as store:
+        assert store.integrity_ok()
+        stored = [url for (url,) in store.db.execute("SELECT url FROM entries ORDER BY url")]
+        assert stored == ["https://news.example/1", "https://news.example/2"]
