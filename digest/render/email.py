@@ -87,6 +87,8 @@ class EmailStory:
     sources: tuple[EmailSource, ...]
     tags: tuple[str, ...]
     first_reported_by: str  # the outlet the coverage credits, when it is not among the sources
+    editor_note: str  # the editor's Markdown on this story, for the text part
+    editor_note_html: str  # the same, rendered and sanitised
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +211,8 @@ def _email_story(story: Story, number: int, data: SiteData, references: _Referen
         sources,
         tags,
         story.credited_outlet,
+        story.editor_note.strip(),
+        render_markdown(story.editor_note),
     )
 
 

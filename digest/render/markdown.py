@@ -91,6 +91,8 @@ def story_markdown(story: Story, data: SiteData) -> str:
     blocks = [f"### {link(story.title, url)}"]
     if story.content_note:
         blocks.append(f"**Content note:** {escape(story.content_note)}")
+    if story.editor_note.strip():
+        blocks.append("**Editor's note:** " + without_raw_html(story.editor_note.strip()))
     if story.summary:
         blocks.append(
             " ".join(

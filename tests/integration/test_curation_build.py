@@ -315,9 +315,10 @@ def test_the_edition_note_reaches_the_edition_in_every_format(curated: Curated) 
     assert [path for path in outputs if EDITION_NOTE not in curated.texts[path]] == []
 
 
-def test_a_story_note_reaches_the_story_page_and_the_feeds(curated: Curated) -> None:
+def test_a_story_note_reaches_every_output_that_shows_the_story(curated: Curated) -> None:
     noted = _story_id(curated.targets.noted)
-    outputs = [f"stories/{noted}/index.html", "feed.json", "feed.xml"]
+    outputs = [f"stories/{noted}/index.html", "feed.json", "feed.xml", "digest.md"]
+    outputs += [p for p in _edition_outputs(curated.targets.edition) if not p.endswith("index.html")]
     assert [path for path in outputs if STORY_NOTE not in curated.texts[path]] == []
     topic_feeds = [p for p in _listing(curated.texts, noted) if p.startswith("tags/") and p.endswith(".xml")]
     assert topic_feeds and all(STORY_NOTE in curated.texts[path] for path in topic_feeds)
