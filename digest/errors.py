@@ -7,7 +7,6 @@ Exception tree::
     ├── StoreError              the SQLite store cannot be opened, migrated or written
     │   └── StoreBusyError      another build holds the store's lock
     ├── OutputError             the output folder cannot be written (permissions, full disk)
-    ├── BudgetExceeded          the build ran past its wall-clock budget
     └── SendError               the SMTP server or the subscriber list cannot be used at all
 """
 
@@ -36,10 +35,6 @@ class StoreBusyError(StoreError):
 
 class OutputError(DigestError):
     """The output folder cannot be written; the previous site is left as it was."""
-
-
-class BudgetExceeded(DigestError):
-    """The build ran past its wall-clock budget."""
 
 
 class SendError(DigestError):

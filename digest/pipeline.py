@@ -1,5 +1,8 @@
 """The one function that knows the order of the stages.
 
+The heavy stages (feedparser, trafilatura, the editorial modules) are imported where they are first
+needed: a rebuild in which nothing changed never loads them.
+
 ``build`` reads top to bottom: every stage is one call, reading is finished before writing
 starts, and every ``Problem`` a stage returns is collected into the ``BuildReport``.
 """
@@ -8,26 +11,42 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
-from digest import curation, extract, fetch, parse, relevance, stories
+from digest import curation, derived, fetch
 from digest import editions as editions_stage
 from digest.config import Config, SiteConfig
-from digest.errors import BudgetExceeded
 from digest.publish import publish_tree
-from digest.records import Article, BuildReport, Entry, FeedSource, FetchRequest, PageText, Problem
+from digest.records import (
+    Article,
+    BuildReport,
+    Entry,
+    FeedSource,
+    FetchRequest,
+    FetchResult,
+    Judgement,
+    PageText,
+    Problem,
+    Story,
+)
 from digest.render import SiteData, render_all, search
 from digest.render.email import render_email_files
 from digest.render.site import render_moved_pages
 from digest.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 PAGE_BATCH = 256  # pages fetched, extracted and stored per round: bounds memory at any corpus size
+POOL_MIN_PAGES = 24  # fewer pages are extracted faster in-process than by starting workers
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 
 
@@ -46,16 +65,16 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
     rules = curation.curation_for(config)  # first: a broken curation.toml stops the build early
     if not options.offline:
         problems += gather_feeds(config, store, options, deadline, counts)
-        gather_pages(config, store, options, deadline, counts)
+        problems += gather_pages(config, store, options, deadline, counts)
         problems += store.pages_not_fetched()
 
     articles = with_feed_hints(store.articles(options.now, config.editions.max_age_days), config.feeds)
-    judgements = relevance.judge_all(articles)
-    store.save_judgements(judgements)
+    judgements = derived.judgements_for(articles, store, judge_articles)
     kept = [article for article in articles if judgements[article.id].on_topic]
-    built_stories, curation_problems = curation.apply_curation(
-        stories.compose_stories(kept, judgements, config.feeds), rules
+    composed = derived.stories_for(
+        kept, judgements, config.feeds, store, lambda: compose_stories(kept, judgements, config.feeds)
     )
+    built_stories, curation_problems = curation.apply_curation(composed, rules)
     built_editions, note_problems = curation.apply_notes(
         editions_stage.assign(built_stories, store, config.editions, options.now), rules
     )
@@ -72,7 +91,9 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
     )
     moved = editions_stage.moved_stories(built_stories, store)  # story ids gone since published -> successor
     outputs = [*render_all(site), *render_email_files(site, config.email), *render_moved_pages(site, moved)]
-    search_bundle, search_problems = search.render_search_index(outputs, config.site.language)
+    search_bundle, search_problems = derived.search_bundle_for(
+        outputs, store, lambda: search.render_search_index(outputs, config.site.language)
+    )
     problems += search_problems
     written = publish_tree([*outputs, *search_bundle], options.out_dir)
     failing = store.failing_feeds(options.now, (feed.url for feed in config.feeds))
@@ -112,53 +133,129 @@ def gather_feeds(
             store.mark_unchanged(updated)
             continue
         source = replace(sources[state.url], url=state.url)
+        from digest import parse
+
         parsed = parse.parse_feed(result, source, max_items=config.fetch.max_items_per_feed, now=options.now)
         problems += parsed.problems
         counts["new"] += store.save_entries(parsed, options.now)
         store.mark_parsed(updated, result.body)
         store.record_feed_parse(state, parsed, options.now)
-    _check_budget(deadline)
     return problems
 
 
 def gather_pages(
     config: Config, store: Store, options: BuildOptions, deadline: float, counts: dict[str, int]
-) -> None:
-    """Fetch and extract each new article page once; fall back to the feed's text, saying why."""
+) -> list[Problem]:
+    """Fetch and extract each new article page once; fall back to the feed's text, saying why.
+
+    Once the build's wall-clock budget is spent, the pages not yet fetched wait for the next build
+    and this one goes on to publish what the store holds.
+    """
     entries = store.entries_without_text()
+    if not entries:
+        return []  # a rebuild with nothing new never starts the extraction processes
     tick = _ticker(options, "articles", len(entries))
-    for start in range(0, len(entries), PAGE_BATCH):
-        batch = entries[start : start + PAGE_BATCH]
-        pages = fetch_and_extract(batch, config, deadline, tick)
-        counts["pages"] += store.save_pages(pages, options.now)
-        _check_budget(deadline)
+    with extraction_pool(config.build.workers, len(entries)) as pool:
+        for start in range(0, len(entries), PAGE_BATCH):
+            if time.monotonic() > deadline:
+                return [budget_spent(len(entries) - counts["pages"], config.build.budget_s)]
+            pages = fetch_and_extract(entries[start : start + PAGE_BATCH], config, deadline, tick, pool)
+            counts["pages"] += store.save_pages(pages, options.now)
+    left = len(entries) - counts["pages"]
+    return [budget_spent(left, config.build.budget_s)] if left else []
+
+
+def budget_spent(pages_left: int, budget_s: float) -> Problem:
+    detail = f"{budget_s:g} s (build.budget_s) spent; {pages_left} pages wait for the next build"
+    return Problem("build", "budget", detail)
+
+
+@contextmanager
+def extraction_pool(workers: int, jobs: int) -> Iterator[Executor]:
+    """Worker processes for trafilatura, started before any fetch thread exists (fork is then safe)."""
+    if workers <= 1 or jobs < POOL_MIN_PAGES:
+        with InlineExecutor() as inline:
+            yield inline
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for ready in [pool.submit(int) for _ in range(workers)]:
+            ready.result()
+        yield pool
 
 
 def fetch_and_extract(
-    entries: Sequence[Entry], config: Config, deadline: float, tick: Callable[[object], None] | None
+    entries: Sequence[Entry],
+    config: Config,
+    deadline: float,
+    tick: Callable[[object], None] | None,
+    pool: Executor,
 ) -> list[PageText]:
-    requests = [FetchRequest(entry.url) for entry in entries]
-    results = fetch.fetch_many(requests, config.fetch, deadline=deadline, on_result=tick)
-    jobs: list[tuple[str, bytes, str]] = []
-    owners: list[int] = []
-    pages: list[PageText | None] = []
-    for index, (entry, result) in enumerate(zip(entries, results, strict=True)):
-        media_type = result.content_type.split(";")[0].strip().lower()
-        if result.ok and media_type in HTML_TYPES:
-            jobs.append((entry.url, result.body, result.content_type))
-            owners.append(index)
-            pages.append(None)
-        else:
-            reason = (
-                result.problem.line() if result.problem else f"not an HTML page ({media_type or 'no type'})"
+    """Each page goes to an extraction process as soon as it arrives, while the rest still download."""
+    from digest import extract
+
+    by_url = {entry.url: entry for entry in entries}
+    extracting: dict[str, Future[PageText]] = {}
+
+    def on_result(result: FetchResult) -> None:  # called in this thread as each fetch ends
+        if tick is not None:
+            tick(result)
+        if is_html_page(result) and result.url not in extracting:
+            extracting[result.url] = pool.submit(
+                extract.extract_page, result.url, result.body, result.content_type
             )
-            pages.append(extract.fallback_page(entry, reason))
-    for index, page in zip(owners, extract.extract_many(jobs, config.build.workers), strict=True):
-        entry = entries[index]
-        pages[index] = (
-            page if page.text else extract.fallback_page(entry, page.fallback_reason or "no text found")
-        )
-    return [page for page in pages if page is not None]
+
+    requests = [FetchRequest(entry.url) for entry in by_url.values()]
+    results = fetch.fetch_many(requests, config.fetch, deadline=deadline, on_result=on_result)
+    return [
+        page_of(by_url[result.url], result, extracting.get(result.url))
+        for result in results
+        if not (result.problem and result.problem.reason == "budget")  # fetched by the next build
+    ]
+
+
+def is_html_page(result: FetchResult) -> bool:
+    return result.ok and result.content_type.split(";")[0].strip().lower() in HTML_TYPES
+
+
+def page_of(entry: Entry, result: FetchResult, extracting: Future[PageText] | None) -> PageText:
+    from digest import extract
+
+    if extracting is None:
+        media_type = result.content_type.split(";")[0].strip().lower()
+        reason = result.problem.line() if result.problem else f"not an HTML page ({media_type or 'no type'})"
+        return extract.fallback_page(entry, reason)
+    try:
+        page = extracting.result()
+    except BrokenProcessPool as exc:  # a worker died (out of memory, killed): extract here instead
+        log.warning("%s: extraction worker died (%s); extracting in-process", entry.url, exc)
+        page = extract.extract_page(result.url, result.body, result.content_type)
+    return page if page.text else extract.fallback_page(entry, page.fallback_reason or "no text found")
+
+
+class InlineExecutor(Executor):
+    """Runs each job at once in this process: for one core, or too few pages to pay for processes."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+def judge_articles(articles: Sequence[Article]) -> dict[str, Judgement]:
+    from digest import relevance
+
+    return relevance.judge_all(articles)
+
+
+def compose_stories(
+    kept: Sequence[Article], judgements: Mapping[str, Judgement], feeds: Sequence[FeedSource]
+) -> list[Story]:
+    from digest import stories
+
+    return stories.compose_stories(kept, judgements, feeds)
 
 
 def with_feed_hints(articles: Sequence[Article], feeds: Sequence[FeedSource]) -> list[Article]:
@@ -203,8 +300,3 @@ def _ticker(options: BuildOptions, stage: str, total: int) -> Callable[[object],
         progress(stage, done, total)
 
     return tick
-
-
-def _check_budget(deadline: float) -> None:
-    if time.monotonic() > deadline:
-        raise BudgetExceeded("the build ran past its wall-clock budget (build.budget_s)")

@@ -80,6 +80,11 @@ MIGRATIONS: tuple[str, ...] = (
         story_id TEXT NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (story_id, article_id)
     );
     """,
+    # Results derived from the rest of the store, each under the digest of its inputs: a rebuild
+    # whose inputs did not change reuses them. Losing this table loses nothing but time.
+    """
+    CREATE TABLE derived (name TEXT PRIMARY KEY, inputs TEXT NOT NULL, value BLOB NOT NULL);
+    """,
 )
 
 LOCK_WAIT_S = 10.0
@@ -343,6 +348,15 @@ class Store:
                     Problem(state.name, reason, f"failing for {_duration(now - state.failing_since)}")
                 )
         return problems
+
+    def derived(self, name: str, inputs: str) -> bytes | None:
+        """The value saved under ``name`` if it was derived from the same ``inputs``, else None."""
+        row = self.db.execute("SELECT inputs, value FROM derived WHERE name = ?", (name,)).fetchone()
+        return bytes(row["value"]) if row is not None and row["inputs"] == inputs else None
+
+    def save_derived(self, name: str, inputs: str, value: bytes) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO derived VALUES (?,?,?)", (name, inputs, value))
 
     def feed_states_for_status(self) -> list[FeedState]:
         """``feed_states``, each last error followed by the pages that failed at the feed's last check."""

@@ -1,0 +1,111 @@
+"""Reuse what an earlier build derived from the same inputs: judgements, stories, the search bundle.
+
+Every derived result is saved in the store's ``derived`` table under a digest of everything it was
+computed from, this program's own code and word lists included, so a result is reused only when
+computing it again would give the same bytes. A rebuild in which nothing changed skips relevance,
+clustering, summaries, tags and the search indexer; a rebuild with a few new articles judges only
+those. The values are pickles the build itself wrote into its own store: the store is trusted like
+the program (whoever can write it can already change every page).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import pickle
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from digest.records import Article, FeedSource, Judgement, OutputFile, Problem, Story
+from digest.store import Store
+
+log = logging.getLogger(__name__)
+
+PACKAGE = Path(__file__).parent
+T = TypeVar("T")
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of the package's code and word lists: a new version never reuses an old result."""
+    hasher = hashlib.sha256()
+    for path in sorted(p for p in PACKAGE.rglob("*") if p.suffix in (".py", ".toml") and p.is_file()):
+        hasher.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    return hasher.hexdigest()
+
+
+def digest_of(*parts: Any) -> str:
+    """A digest of the values of ``parts`` (records, tuples, strings, numbers, datetimes)."""
+    hasher = hashlib.sha256(code_fingerprint().encode())
+    for part in parts:
+        # repr, not pickle: a pickle's bytes depend on which equal strings happen to be one object.
+        hasher.update(repr(part).encode("utf-8", "surrogatepass") + b"\0")
+    return hasher.hexdigest()
+
+
+def reused(store: Store, name: str, inputs: str, compute: Callable[[], T]) -> T:
+    """The value saved under ``name`` for these ``inputs``, or ``compute()`` saved for next time."""
+    saved = store.derived(name, inputs)
+    if saved is not None:
+        try:
+            value: T = pickle.loads(saved)
+            log.debug("%s: reused from the last build", name)
+            return value
+        except Exception as exc:  # a stale or damaged value only costs the time to compute it again
+            log.debug("%s: saved value unusable (%s); computing it again", name, exc)
+    value = compute()
+    store.save_derived(name, inputs, pickle.dumps(value, protocol=5))
+    return value
+
+
+def judgements_for(
+    articles: Sequence[Article], store: Store, judge: Callable[[Sequence[Article]], dict[str, Judgement]]
+) -> dict[str, Judgement]:
+    """Judge only the articles whose text or metadata changed since the last build."""
+    keys = {article.id: digest_of(article) for article in articles}
+    saved = store.derived("judgements", "per-article")
+    known: dict[str, Judgement] = _loaded(saved) if saved is not None else {}
+    fresh = [article for article in articles if keys[article.id] not in known]
+    judged = judge(fresh) if fresh else {}
+    by_key = {keys[a.id]: judged[a.id] if a.id in judged else known[keys[a.id]] for a in articles}
+    if fresh or len(by_key) != len(known):
+        store.save_derived("judgements", "per-article", pickle.dumps(by_key, protocol=5))
+        store.save_judgements(judged)
+    return {article.id: by_key[keys[article.id]] for article in articles}
+
+
+def stories_for(
+    articles: Sequence[Article],
+    judgements: Mapping[str, Judgement],
+    feeds: Sequence[FeedSource],
+    store: Store,
+    compose: Callable[[], list[Story]],
+) -> list[Story]:
+    inputs = digest_of(tuple(articles), sorted(judgements.items()), tuple(feeds))
+    return reused(store, "stories", inputs, compose)
+
+
+def search_bundle_for(
+    outputs: Sequence[OutputFile],
+    store: Store,
+    index: Callable[[], tuple[list[OutputFile], list[Problem]]],
+) -> tuple[list[OutputFile], list[Problem]]:
+    """The search bundle of the last build when the pages it indexes are byte for byte the same."""
+    inputs = digest_of(sorted((o.path, o.content) for o in outputs if o.path.startswith("stories/")))
+    saved = store.derived("search", inputs)
+    if saved is not None:
+        return pickle.loads(saved), []
+    bundle, problems = index()
+    if not problems:  # a missing indexer is tried again next time
+        store.save_derived("search", inputs, pickle.dumps(bundle, protocol=5))
+    return bundle, problems
+
+
+def _loaded(saved: bytes) -> dict[str, Judgement]:
+    try:
+        value = pickle.loads(saved)
+    except Exception:  # a damaged value: judge everything again
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,99 @@
+"""Derived results are reused only for the same inputs; a change of input computes them again."""
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from digest import derived
+from digest.records import Article, Judgement, OutputFile, Problem, Story
+from digest.store import Store
+
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+
+
+def _article(n: int, text: str = "") -> Article:
+    return Article(
+        id=f"a{n}",
+        url=f"https://news.example/{n}",
+        feed_url="https://feeds.example/a.xml",
+        source="Outlet A",
+        title=f"Title {n}",
+        text=text or f"Body of article {n}.",
+        published=NOW,
+        first_seen=NOW,
+    )
+
+
+class CountingJudge:
+    def __init__(self) -> None:
+        self.judged: list[str] = []
+
+    def __call__(self, articles: Sequence[Article]) -> dict[str, Judgement]:
+        self.judged += [a.id for a in articles]
+        return {a.id: Judgement(a.id, on_topic=len(a.text) % 2 == 0, score=len(a.text)) for a in articles}
+
+
+def test_only_new_or_changed_articles_are_judged_again(tmp_path: Path) -> None:
+    articles = [_article(n) for n in range(3)]
+    with Store.open(tmp_path / "s.sqlite") as store:
+        first = CountingJudge()
+        judged = derived.judgements_for(articles, store, first)
+        assert first.judged == ["a0", "a1", "a2"]
+
+        again = CountingJudge()
+        changed = [articles[0], replace(articles[1], text="A corrected body."), _article(3)]
+        rejudged = derived.judgements_for(changed, store, again)
+    assert again.judged == ["a1", "a3"]
+    assert rejudged["a0"] == judged["a0"]
+    assert rejudged["a1"].score == len("A corrected body.")
+    assert set(rejudged) == {"a0", "a1", "a3"}
+
+
+def test_stories_are_composed_again_when_an_input_changes(tmp_path: Path) -> None:
+    articles = [_article(n) for n in range(2)]
+    judgements = {a.id: Judgement(a.id, True, 3.0) for a in articles}
+    calls: list[int] = []
+
+    def compose() -> list[Story]:
+        calls.append(1)
+        return []
+
+    with Store.open(tmp_path / "s.sqlite") as store:
+        derived.stories_for(articles, judgements, (), store, compose)
+        derived.stories_for(articles, judgements, (), store, compose)
+        assert len(calls) == 1
+        derived.stories_for(articles[:1], judgements, (), store, compose)
+        assert len(calls) == 2
+        other = {**judgements, "a0": Judgement("a0", True, 4.0)}
+        derived.stories_for(articles, other, (), store, compose)
+        assert len(calls) == 3
+
+
+def test_digest_does_not_depend_on_which_equal_strings_are_one_object() -> None:
+    shared = "Outlet " + "A"
+    first = [replace(_article(n), source=shared) for n in range(2)]
+    second = [replace(_article(n), source="".join(["Outlet", " A"])) for n in range(2)]
+    assert derived.digest_of(tuple(first)) == derived.digest_of(tuple(second))
+
+
+def test_a_failed_search_index_is_not_reused(tmp_path: Path) -> None:
+    pages = [OutputFile("stories/s-1/index.html", b"<p>one</p>")]
+    attempts: list[int] = []
+
+    def failing() -> tuple[list[OutputFile], list[Problem]]:
+        attempts.append(1)
+        return [], [Problem("search index", "search_unavailable", "no pagefind binary")]
+
+    def working() -> tuple[list[OutputFile], list[Problem]]:
+        attempts.append(2)
+        return [OutputFile("pagefind/pagefind.js", b"js")], []
+
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert derived.search_bundle_for(pages, store, failing)[1]
+        assert derived.search_bundle_for(pages, store, working)[0]
+        assert derived.search_bundle_for(pages, store, working) == (
+            [OutputFile("pagefind/pagefind.js", b"js")],
+            [],
+        )
+    assert attempts == [1, 2]
