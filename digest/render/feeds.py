@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from digest.records import OutputFile, Story
+from digest.records import OutputFile, Source, Story
 from digest.render import common
 from digest.render.common import SiteIndex
 from digest.sanitize import sanitize_html
@@ -93,9 +93,7 @@ def json_item(data: SiteData, story: Story, html: str) -> dict[str, Any]:
         "date_published": common.rfc3339(story.published),
         "date_modified": common.rfc3339(updated_of(story)),
         "_digest": {
-            "sources": [
-                {"url": common.outbound(s.url), "title": s.title, "source": s.source} for s in story.sources
-            ],
+            "sources": [json_source(source) for source in story.sources],
             "quotes": [{"speaker": q.speaker, "text": q.text, "role": q.role} for q in story.quotes],
             "jurisdictions": list(story.tags.jurisdictions),
             "relevance": story.relevance,
@@ -103,6 +101,18 @@ def json_item(data: SiteData, story: Story, html: str) -> dict[str, Any]:
             **({"first_reported_by": story.credited_outlet} if story.credited_outlet else {}),
         },
     }
+
+
+def json_source(source: Source) -> dict[str, Any]:
+    """One outlet's report; ``copies`` lists the syndicated copies folded into it, when there are any."""
+    entry: dict[str, Any] = {
+        "url": common.outbound(source.url),
+        "title": source.title,
+        "source": source.source,
+    }
+    if source.copies:
+        entry["copies"] = [common.outbound(url) for url in source.copies]
+    return entry
 
 
 def _json_bytes(document: dict[str, Any]) -> bytes:
