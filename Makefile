@@ -53,7 +53,6 @@ bench: install
 
 screenshots: install browser-deps
 	$(PY) -m tests.screenshots
-	$(PY) -m tests.browser.test_email_render site
 
 clean:
 	rm -rf site .digest .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -11,7 +11,6 @@ Also ``make screenshots``: ``python -m tests.browser.test_email_render SITE`` wr
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ import pytest
 
 from digest.config import EmailConfig
 from digest.render.email import render_email_files
-from tests.browser.harness import LAUNCH_ARGS, chromium_path
 from tests.unit.test_render import _site_data
 
 WIDTHS = (375, 600)
@@ -84,41 +82,3 @@ def test_dark_mode_changes_the_colours(browser: Any, email_file: Path) -> None:
         )
         tab.close()
     assert backgrounds[0] == "rgb(255, 255, 255)" and backgrounds[1] != backgrounds[0]
-
-
-# --- make screenshots ------------------------------------------------------------------------------
-
-
-def latest_email(site: Path) -> Path:
-    """The newest edition's email.html: editions sort by key, and keys of one period sort by date."""
-    found = sorted(site.glob("editions/*/email.html"))
-    if not found:
-        raise SystemExit(f"{site}: no editions/*/email.html (build the site first)")
-    return found[-1]
-
-
-def capture_email_screenshots(site: Path) -> list[Path]:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    if executable is None:
-        raise SystemExit("no Chromium (run make browser-deps)")
-    target = site / "_screenshots"
-    target.mkdir(parents=True, exist_ok=True)
-    written = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        for width in WIDTHS:
-            tab = browser.new_page(viewport={"width": width, "height": 900})
-            tab.goto(latest_email(site).as_uri())
-            path = target / f"email-{width}.png"
-            tab.screenshot(path=str(path), full_page=True)
-            written.append(path)
-            tab.close()
-        browser.close()
-    return written
-
-
-if __name__ == "__main__":
-    for shot in capture_email_screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "site")):
-        print(shot)
