@@ -5,14 +5,23 @@ in a paragraph with an online context), a response to it (law, regulator, court,
 training, research, support), and no off-topic sense (a business story, armed conflict) outweighs
 the harm. Near-miss senses ("substance abuse", "abuse of dominance") are masked before matching.
 Every decision keeps its score, the matched terms and the sentences that decided it.
+
+Terms are matched on words instead of running every concept's pattern over every paragraph: a text
+is split into words once, each word is looked up among the terms' first words, and a term is
+compared only where its first word is. This finds exactly what the patterns of
+``lexicon.compile_terms`` find; a term or a text that cannot be read as words (see ``phrase_of`` and
+``plain_case``) is left to the pattern.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from digest import lexicon, text
 from digest.lexicon import Concept, Taxonomy
@@ -23,6 +32,13 @@ log = logging.getLogger(__name__)
 TITLE_FACTOR = 2  # a term in the headline counts as two in the body
 MAX_HITS = 3  # more mentions of one concept than this add nothing
 EVIDENCE_SENTENCES = 2
+WORD_SPLIT = re.compile(r"(\w+)")  # split() gives gap, word, gap, word, ..., gap
+TERM_GAP = re.compile(lexicon.TERM_GAP)
+NON_ASCII_LETTER = re.compile(r"[^\W\x00-\x7f]")
+CACHE_LIMIT = 100_000  # words remembered with their candidate terms, then all forgotten at once
+
+Hit = tuple[int, int, int]  # which text (0 = the title, then the paragraphs), start, end
+Span = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +57,25 @@ class Reading:
     online: tuple[bool, ...]  # per paragraph
     title_online: bool
     near_misses: tuple[str, ...]
+    hits: dict[re.Pattern[str], list[Hit]]  # each matching pattern's matches, in text order
+    tokens: tuple[Tokens | None, ...]  # the title's words, then each paragraph's (None: unreadable)
+    sense_cut: bool = False  # a near-miss phrase ran into a paragraph's end (or a text was unreadable)
+
+    def text_of(self, number: int) -> str:
+        return self.paragraphs[number - 1] if number else self.title
+
+    def is_online(self, number: int) -> bool:
+        return self.online[number - 1] if number else self.title_online
 
 
 def judge_all(articles: Sequence[Article]) -> dict[str, Judgement]:
     taxonomy = lexicon.taxonomy()
-    return {article.id: judge(article, taxonomy) for article in articles}
+    index = term_index(taxonomy)
+    return {article.id: judge(article, taxonomy, index) for article in articles}
 
 
-def judge(article: Article, taxonomy: Taxonomy) -> Judgement:
-    reading = read(article, taxonomy)
+def judge(article: Article, taxonomy: Taxonomy, index: TermIndex | None = None) -> Judgement:
+    reading = read(article, taxonomy, index or term_index(taxonomy))
     harms = score_concepts(reading, taxonomy.harms)
     responses = score_concepts(reading, taxonomy.responses)
     off_topic = score_concepts(reading, taxonomy.off_topic)
@@ -71,14 +97,41 @@ def judge(article: Article, taxonomy: Taxonomy) -> Judgement:
 # --- reading -------------------------------------------------------------------------------
 
 
-def read(article: Article, taxonomy: Taxonomy) -> Reading:
+def read(article: Article, taxonomy: Taxonomy, index: TermIndex) -> Reading:
+    reading = scan(article.title, article.text, taxonomy, index, ())
+    if not may_mask(reading, taxonomy, index):
+        return reading
     found: list[str] = []
     title = mask_near_misses(article.title, taxonomy, found)
     body = mask_near_misses(article.text, taxonomy, found)
+    if not found:
+        return reading
+    return scan(title, body, taxonomy, index, tuple(text.unique(found)))
+
+
+def scan(
+    title: str, body: str, taxonomy: Taxonomy, index: TermIndex, near_misses: tuple[str, ...]
+) -> Reading:
     parts = tuple(text.paragraphs(body))
-    online = tuple(taxonomy.online.search(part) is not None for part in parts)
-    title_online = taxonomy.online.search(title) is not None or (bool(online) and online[0])
-    return Reading(title, parts, online, title_online, tuple(text.unique(found)))
+    tokens = tuple(Tokens.of(content) for content in (title, *parts))
+    hits: dict[re.Pattern[str], list[Hit]] = defaultdict(list)
+    cut = False
+    for number, (content, words) in enumerate(zip((title, *parts), tokens, strict=True)):
+        spans, cut_here = index.find(content, words)
+        cut = cut or cut_here
+        for pattern, found in spans.items():
+            hits[pattern] += [(number, start, end) for start, end in found]
+    online_texts = {number for number, _, _ in hits.get(taxonomy.online, ())}
+    online = tuple(number in online_texts for number in range(1, len(parts) + 1))
+    title_online = 0 in online_texts or (bool(online) and online[0])
+    return Reading(title, parts, online, title_online, near_misses, dict(hits), tokens, cut)
+
+
+def may_mask(reading: Reading, taxonomy: Taxonomy, index: TermIndex) -> bool:
+    """Whether a near-miss sense may be in the article. Masking works on the whole body, where a
+    sense may span a paragraph break, so a sense's phrase cut short by a paragraph's end counts too."""
+    senses = [sense.pattern for sense in taxonomy.near_misses]
+    return reading.sense_cut or any(p in reading.hits or p in index.regex_only for p in senses)
 
 
 def mask_near_misses(content: str, taxonomy: Taxonomy, found: list[str]) -> str:
@@ -102,26 +155,21 @@ def score_concepts(reading: Reading, concepts: Sequence[Concept]) -> list[Concep
 
 
 def score_concept(reading: Reading, concept: Concept) -> ConceptScore:
-    terms: list[str] = []
-    hits = TITLE_FACTOR * count_hits(reading.title, concept, reading.title_online, terms)
-    for part, online in zip(reading.paragraphs, reading.online, strict=True):
-        hits += count_hits(part, concept, online, terms)
-    if hits == 0:
+    found = concept_hits(reading, concept)
+    if not found:
         return ConceptScore(concept.name, 0.0, ())
+    hits = sum(TITLE_FACTOR if number == 0 else 1 for number, _, _ in found)
+    terms = [text.normalise_space(reading.text_of(n)[start:end].lower()) for n, start, end in found]
     strength = 1 + 0.5 * (min(hits, MAX_HITS) - 1)
     return ConceptScore(concept.name, round(concept.weight * strength, 2), tuple(text.unique(terms)))
 
 
-def count_hits(content: str, concept: Concept, online: bool, terms: list[str]) -> int:
-    patterns = [concept.pattern, concept.generic_pattern if online else None]
-    count = 0
-    for pattern in patterns:
-        if pattern is None:
-            continue
-        for match in pattern.finditer(content):
-            terms.append(text.normalise_space(match.group(0).lower()))
-            count += 1
-    return count
+def concept_hits(reading: Reading, concept: Concept) -> list[Hit]:
+    """The concept's matches in text order: in each text its terms, then (online) its generic terms."""
+    found = list(reading.hits.get(concept.pattern, ())) if concept.pattern is not None else []
+    if concept.generic_pattern is not None:
+        found += [hit for hit in reading.hits.get(concept.generic_pattern, ()) if reading.is_online(hit[0])]
+    return sorted(found, key=lambda hit: hit[0])
 
 
 # --- deciding ------------------------------------------------------------------------------
@@ -168,12 +216,11 @@ def no_harm_reason(reading: Reading, taxonomy: Taxonomy) -> str:
 def offline_harm_terms(reading: Reading, taxonomy: Taxonomy) -> list[str]:
     """Generic harm terms found where there is no online context ("harassed" at work)."""
     found: list[str] = []
-    contents = [reading.title, *reading.paragraphs]
     for concept in taxonomy.harms:
         if concept.generic_pattern is None:
             continue
-        for content in contents:
-            found += [m.group(0).lower() for m in concept.generic_pattern.finditer(content)]
+        hits = reading.hits.get(concept.generic_pattern, ())
+        found += [reading.text_of(number)[start:end].lower() for number, start, end in hits]
     return list(text.unique(found))
 
 
@@ -203,12 +250,15 @@ def deciding_sentences(
     reading: Reading, harms: list[ConceptScore], responses: list[ConceptScore]
 ) -> list[str]:
     """The sentences naming the most matched terms, harm terms counting double."""
-    harm_terms = term_pattern(t for c in harms for t in c.terms)
-    response_terms = term_pattern(t for c in responses for t in c.terms)
+    harm_terms = Wordings(t for c in harms for t in c.terms)
+    response_terms = Wordings(t for c in responses for t in c.terms)
     ranked: list[tuple[int, int, str]] = []
-    for part in reading.paragraphs:
+    for part, words in zip(reading.paragraphs, reading.tokens[1:], strict=True):
+        if not (harm_terms.may_occur(words) or response_terms.may_occur(words)):
+            continue
         for sentence in text.split_sentences(part):
-            weight = 2 * count_matches(harm_terms, sentence) + count_matches(response_terms, sentence)
+            tokens = Tokens.of(sentence)
+            weight = 2 * harm_terms.count(sentence, tokens) + response_terms.count(sentence, tokens)
             if weight:
                 ranked.append((-weight, len(ranked), text.normalise_space(sentence)))
     return [sentence for _, _, sentence in sorted(ranked)[:EVIDENCE_SENTENCES]]
@@ -223,3 +273,322 @@ def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
 
 def count_matches(pattern: re.Pattern[str] | None, sentence: str) -> int:
     return 0 if pattern is None else len(pattern.findall(sentence))
+
+
+class Wordings:
+    """Matched terms' wordings, counted in a sentence as ``term_pattern`` counts them: as written,
+    as whole words, longest first."""
+
+    def __init__(self, wordings: Iterable[str]) -> None:
+        self.ordered = sorted(set(wordings), key=lambda t: (-len(t), t))
+        self.pattern: re.Pattern[str] | None = None  # compiled when a sentence cannot be read as words
+        readable = [wording_of(wording) for wording in self.ordered]
+        self.readable = None not in readable
+        self.by_word: dict[str, list[Wording]] = defaultdict(list)
+        for wording in filter(None, readable):
+            self.by_word[wording.words[0]].append(wording)
+        # a word each wording needs, the longest (rarest): "law" of "the law"
+        self.needed = frozenset(max(w.words, key=len) for w in filter(None, readable))
+
+    def may_occur(self, tokens: Tokens | None) -> bool:
+        """False when no sentence of the paragraph can hold a wording: a word each needs is missing."""
+        return tokens is None or not self.readable or not self.needed.isdisjoint(tokens.words)
+
+    def count(self, sentence: str, tokens: Tokens | None) -> int:
+        if tokens is None or not self.readable:
+            if self.pattern is None:
+                self.pattern = term_pattern(self.ordered)
+            return count_matches(self.pattern, sentence)
+        total, free = 0, 0
+        for position in [p for p, word in enumerate(tokens.words) if word in self.by_word]:
+            if position < free:
+                continue
+            found = next((w for w in self.by_word[tokens.words[position]] if w.at(tokens, position)), None)
+            if found is not None:
+                total += 1
+                free = position + len(found.words)
+        return total
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    words: tuple[str, ...]
+    gaps: tuple[str, ...]  # between the words, as written
+    closing: str  # punctuation after the last word ("harassers'")
+
+    def at(self, tokens: Tokens, first: int) -> bool:
+        last = first + len(self.words) - 1
+        if last >= len(tokens.words):
+            return False
+        for offset in range(1, len(self.words)):
+            if (
+                tokens.words[first + offset] != self.words[offset]
+                or tokens.gaps[first + offset] != self.gaps[offset - 1]
+            ):
+                return False
+        if not self.closing:
+            return True
+        after = tokens.gaps[last + 1]
+        # and no word right after it: "harassers'" is not in "harassers's"
+        return after.startswith(self.closing) and (
+            len(after) > len(self.closing) or last + 1 == len(tokens.words)
+        )
+
+
+def wording_of(wording: str) -> Wording | None:
+    """None for a wording that does not begin with a word or holds a character only re compares right."""
+    folded = fold(wording)
+    if folded is None:
+        return None
+    lead, *parts = WORD_SPLIT.split(folded)
+    words, gaps = parts[0::2], parts[1::2]
+    if lead or not all(uncased(gap) for gap in gaps):
+        return None
+    return Wording(tuple(words), tuple(gaps[:-1]), gaps[-1])
+
+
+def uncased(content: str) -> bool:
+    return content.lower() == content == content.upper()
+
+
+# --- matching terms on words ---------------------------------------------------------------
+
+
+@functools.cache
+def plain_case(char: str) -> bool:
+    """Whether ``lower()`` folds the character as ``re.IGNORECASE`` compares it. Not when lower()
+    gives two characters (İ), looks at the neighbours (capital sigma), or the letter shares its
+    capital with another letter that re counts as the same (long s and s, dotless i and i, final
+    sigma and sigma)."""
+    lower = char.lower()
+    return char != "\u03a3" and len(lower) == 1 and lower.upper().lower() == lower
+
+
+def fold(content: str) -> str | None:
+    """The text lower-cased, or None when one of its letters would not compare as in re."""
+    if content.isascii():
+        return content.lower()
+    if not all(map(plain_case, NON_ASCII_LETTER.findall(content))):
+        return None
+    folded = content.lower()
+    return folded if len(folded) == len(content) else None
+
+
+@dataclass(slots=True)
+class Tokens:
+    """A text's words, lower-cased, with the gaps between them."""
+
+    text: str  # lower-cased, as long as the original
+    words: list[str]
+    gaps: list[str]  # gaps[k] comes before words[k]; the last one after the last word
+    ends: list[int] = field(default_factory=list)  # where each gap and word ends: gap, word, ..., gap
+
+    @classmethod
+    def of(cls, content: str) -> Tokens | None:
+        folded = fold(content)
+        if folded is None:
+            return None
+        parts = WORD_SPLIT.split(folded)
+        return cls(folded, parts[1::2], parts[0::2])
+
+    def start(self, word: int) -> int:
+        return self.offsets()[2 * word]
+
+    def end(self, word: int) -> int:
+        return self.offsets()[2 * word + 1]
+
+    def offsets(self) -> list[int]:
+        if not self.ends:
+            parts = itertools.chain.from_iterable(zip(self.gaps[:-1], self.words, strict=True))
+            self.ends = list(itertools.accumulate(map(len, parts)))
+        return self.ends
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A term read as words: it matches where ``lexicon.term_regex(term)`` matches."""
+
+    words: tuple[str, ...]  # lower-cased; the first is looked up, the others compared
+    gaps: tuple[re.Pattern[str] | None, ...]  # between the words; None: spaces and hyphens only
+    prefix: bool  # a star right after the last word: the text's word only begins with it
+    tail: re.Pattern[str] | None  # what must follow the last word: punctuation, a star's ending
+
+    def end_at(self, tokens: Tokens, first: int) -> int | None:
+        """Where the phrase ends when it begins at word ``first``; None when it does not match there."""
+        last = first + len(self.words) - 1
+        if last >= len(tokens.words) or not self.goes_on(tokens, first, len(self.words)):
+            return None
+        end = tokens.start(last) + len(self.words[-1]) if self.prefix else tokens.end(last)
+        if self.tail is None:
+            return end
+        found = self.tail.match(tokens.text, end)
+        return None if found is None else found.end()
+
+    def goes_on(self, tokens: Tokens, first: int, count: int) -> bool:
+        """Whether the phrase's first ``count`` words are the text's from word ``first`` on."""
+        for offset in range(1, count):
+            word, wanted = tokens.words[first + offset], self.words[offset]
+            if not (
+                word.startswith(wanted) if self.prefix and offset == len(self.words) - 1 else word == wanted
+            ):
+                return False
+            gap, allowed = tokens.gaps[first + offset], self.gaps[offset - 1]
+            if not (spacing(gap) if allowed is None else allowed.fullmatch(gap)):
+                return False
+        return True
+
+    def cut_at(self, tokens: Tokens, first: int) -> bool:
+        """Whether the text ends inside the phrase, which the next text may go on with: its words
+        so far are there and what follows the last may begin the gap to the next ("drug -")."""
+        count = len(tokens.words) - first
+        if count >= len(self.words) or not self.goes_on(tokens, first, count):
+            return False
+        after, allowed = tokens.gaps[-1], self.gaps[count - 1]
+        return allowed is not None or not after or spacing(after)
+
+
+def spacing(gap: str) -> bool:
+    return gap == " " or TERM_GAP.fullmatch(gap) is not None
+
+
+def phrase_of(term: str) -> Phrase | None:
+    """The term as a phrase of words, or None for a term only its pattern matches right: one that
+    does not begin with a letter or digit, has spaces around it, or a letter ``plain_case`` rejects."""
+    folded = fold(term)
+    if folded is None or term != term.strip() or not re.match(r"\w", term):
+        return None
+    words = lexicon.term_words(folded)
+    # a space stands for each gap allowed between the term's words; other punctuation is literal
+    parts = WORD_SPLIT.split(" ".join(words))[1:]  # nothing before the first word
+    pieces, gaps, closing = parts[0::2], parts[1:-1:2], parts[-1]
+    if not all(words) or " " in closing:
+        return None
+    star = term.endswith("*")
+    tail = gap_pattern(closing) + (lexicon.WORD_END if star else "")
+    return Phrase(
+        words=tuple(pieces),
+        gaps=tuple(None if gap == " " else re.compile(gap_pattern(gap), re.IGNORECASE) for gap in gaps),
+        prefix=star and not closing,
+        tail=re.compile(tail, re.IGNORECASE) if tail else None,
+    )
+
+
+def gap_pattern(gap: str) -> str:
+    """A gap between a term's words as ``lexicon.term_regex`` writes it."""
+    literals = (re.escape(piece).replace("'", "['\u2019]") for piece in gap.split(" "))
+    return lexicon.TERM_GAP.join(literals)
+
+
+Entry = tuple[int, re.Pattern[str], Phrase]  # the term's rank, its list's pattern, the term
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """The terms a word may begin."""
+
+    groups: tuple[tuple[re.Pattern[str], tuple[Phrase, ...]], ...]  # per pattern, in term order
+    next_words: frozenset[str] | None  # every term goes on with one of these words; None: not all do
+
+    def may_go_on(self, following: str | None) -> bool:
+        """False when no term can begin here, judged by the next word alone: "the" begins only
+        "the law", so most places are passed over at once."""
+        return self.next_words is None or following is None or following in self.next_words
+
+
+class TermIndex:
+    """The taxonomy's term lists, each under the pattern compiled from it, looked up by first word
+    (a lone word with a trailing star by its stem, found by length)."""
+
+    def __init__(
+        self, lists: Iterable[tuple[re.Pattern[str], Sequence[str]]], watched: Iterable[re.Pattern[str]]
+    ):
+        self.by_word: dict[str, list[Entry]] = defaultdict(list)
+        self.by_stem: dict[int, dict[str, list[Entry]]] = defaultdict(lambda: defaultdict(list))
+        self.patterns = dict(lists)
+        self.regex_only: set[re.Pattern[str]] = set()
+        self.watched = frozenset(watched)  # near-miss senses: is one cut short by a paragraph's end?
+        self.cache: dict[str, Candidates] = {}
+        rank = itertools.count()
+        for pattern, terms in self.patterns.items():
+            ordered = sorted(set(terms), key=lambda t: (-len(t), t))  # as lexicon.compile_terms
+            phrases = [phrase for phrase in map(phrase_of, ordered) if phrase is not None]
+            if not ordered or len(phrases) < len(ordered):
+                self.regex_only.add(pattern)
+                continue
+            for phrase in phrases:
+                self.add((next(rank), pattern, phrase))
+
+    def add(self, entry: Entry) -> None:
+        phrase = entry[2]
+        if phrase.prefix and len(phrase.words) == 1:
+            self.by_stem[len(phrase.words[0])][phrase.words[0]].append(entry)
+        else:
+            self.by_word[phrase.words[0]].append(entry)
+
+    def look_up(self, word: str) -> Candidates:
+        entries = list(self.by_word.get(word, ()))
+        for length, stems in self.by_stem.items():
+            entries += stems.get(word[:length], ()) if length <= len(word) else ()
+        by_pattern: dict[re.Pattern[str], list[Phrase]] = defaultdict(list)
+        for _, pattern, phrase in sorted(entries, key=lambda entry: entry[0]):
+            by_pattern[pattern].append(phrase)
+        phrases = [phrase for _, _, phrase in entries]
+        whole_seconds = all(len(p.words) > 2 or (len(p.words) == 2 and not p.prefix) for p in phrases)
+        return Candidates(
+            tuple((pattern, tuple(group)) for pattern, group in by_pattern.items()),
+            frozenset(phrase.words[1] for phrase in phrases) if whole_seconds else None,
+        )
+
+    def find(self, content: str, tokens: Tokens | None) -> tuple[dict[re.Pattern[str], list[Span]], bool]:
+        """Each pattern's matches in the text, as its finditer gives them, and whether a watched
+        phrase ran into the text's end. An unreadable text is left to the patterns."""
+        if tokens is None:
+            return self.by_patterns(content, self.patterns), True
+        spans, cut = self.find_words(tokens)
+        spans.update(self.by_patterns(content, self.regex_only))
+        return spans, cut
+
+    def find_words(self, tokens: Tokens) -> tuple[dict[re.Pattern[str], list[Span]], bool]:
+        spans: dict[re.Pattern[str], list[Span]] = defaultdict(list)
+        free: dict[re.Pattern[str], int] = {}  # a pattern's next match starts here or later
+        cut = False
+        cache = self.cache
+        new = set(tokens.words).difference(cache)
+        if len(cache) + len(new) > CACHE_LIMIT:
+            cache.clear()
+            new = set(tokens.words)
+        for word in new:
+            cache[word] = self.look_up(word)
+        words = tokens.words
+        live = {word for word in set(words) if cache[word].groups}
+        for position in [p for p, word in enumerate(words) if word in live]:
+            candidates = cache[words[position]]
+            if not candidates.may_go_on(words[position + 1] if position + 1 < len(words) else None):
+                continue
+            start = tokens.start(position)
+            for pattern, phrases in candidates.groups:
+                if free.get(pattern, 0) > start:
+                    continue
+                for phrase in phrases:
+                    end = phrase.end_at(tokens, position)
+                    if end is not None:
+                        spans[pattern].append((start, end))
+                        free[pattern] = end
+                        break
+                    cut = cut or (pattern in self.watched and phrase.cut_at(tokens, position))
+        return spans, cut
+
+    @staticmethod
+    def by_patterns(content: str, patterns: Iterable[re.Pattern[str]]) -> dict[re.Pattern[str], list[Span]]:
+        found = {pattern: [match.span() for match in pattern.finditer(content)] for pattern in patterns}
+        return {pattern: spans for pattern, spans in found.items() if spans}
+
+
+@functools.lru_cache(maxsize=8)
+def term_index(taxonomy: Taxonomy) -> TermIndex:
+    concepts = (*taxonomy.harms, *taxonomy.responses, *taxonomy.off_topic)
+    lists = [(c.pattern, c.terms) for c in concepts if c.pattern is not None]
+    lists += [(c.generic_pattern, c.generic_terms) for c in concepts if c.generic_pattern is not None]
+    lists += [(taxonomy.online, taxonomy.online_terms)]
+    lists += [(sense.pattern, sense.terms) for sense in taxonomy.near_misses]
+    return TermIndex(lists, (sense.pattern for sense in taxonomy.near_misses))

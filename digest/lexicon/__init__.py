@@ -21,6 +21,7 @@ from digest.errors import ConfigError
 LEXICON_DIR = Path(__file__).parent
 WORD_END = r"[\w'\u2019]*"
 WORD_START = r"(?<![\w])"  # a term that begins with a letter or digit begins a word
+TERM_GAP = r"[\s\-]+"  # between a term's words, in the term and in the text
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class Concept:
 class NearMiss:
     name: str
     pattern: re.Pattern[str]
+    terms: tuple[str, ...] = ()  # what the pattern was compiled from
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,7 @@ class Taxonomy:
     sexual_violence: re.Pattern[str] | None
     text: TextRules
     people: PeopleRules
+    online_terms: tuple[str, ...] = ()  # what ``online`` was compiled from
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,11 +203,16 @@ def longest_first(candidates: Iterable[S]) -> list[S]:
 def term_regex(term: str) -> str:
     """``"intimate image*"`` -> a regex matching the phrase as whole words, any space or hyphen between."""
     star = term.endswith("*")
-    words = re.split(r"[\s-]+", term.rstrip("*").strip())
-    body = r"[\s\-]+".join(re.escape(word).replace("'", "['\u2019]") for word in words)
+    words = term_words(term)
+    body = TERM_GAP.join(re.escape(word).replace("'", "['\u2019]") for word in words)
     start = WORD_START if re.match(r"\w", term) else ""
     end = WORD_END if star else (r"(?![\w])" if re.search(r"\w$", term) else "")
     return f"{start}{body}{end}"
+
+
+def term_words(term: str) -> list[str]:
+    """The words of a term: what lies between spaces and hyphens, without a trailing star."""
+    return re.split(TERM_GAP, term.rstrip("*").strip())
 
 
 def compile_terms(terms: Iterable[str], ignore_case: bool = True) -> re.Pattern[str] | None:
@@ -253,6 +261,14 @@ class _Checker:
         if required and not value:
             self.add(f"{where}.{key}", "must not be empty")
         return tuple(value)
+
+    def terms(self, table: dict[str, Any], key: str, where: str, required: bool = False) -> tuple[str, ...]:
+        """Taxonomy terms: strings whose star, if any, ends the term (it stands for a word's ending)."""
+        terms = self.strings(table, key, where, required)
+        for term in terms:
+            if "*" in term.rstrip("*"):
+                self.add(f"{where}.{key}", f"{term!r}: a * may only end a term")
+        return terms
 
     def text(self, table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
         value = table.get(key, default)
@@ -338,7 +354,8 @@ def parse_taxonomy(raw: dict[str, Any], source: str = "taxonomy.toml") -> Taxono
     if not harms or not responses:
         check.add("(top level)", "needs at least one [[harms]] and one [[responses]] concept")
     online_table = check.keys(raw.get("online", {}), ("terms",), "online")
-    online = compile_terms(check.strings(online_table, "terms", "online", required=True))
+    online_terms = check.terms(online_table, "terms", "online", required=True)
+    online = compile_terms(online_terms)
     note = check.keys(
         raw.get("content_note", {}), ("sexual_violence_name", "sexual_violence_terms"), "content_note"
     )
@@ -350,9 +367,10 @@ def parse_taxonomy(raw: dict[str, Any], source: str = "taxonomy.toml") -> Taxono
         online=online or re.compile(r"(?!x)x"),
         thresholds=_thresholds(check, raw),
         sexual_violence_name=check.text(note, "sexual_violence_name", "content_note", "sexual violence"),
-        sexual_violence=compile_terms(check.strings(note, "sexual_violence_terms", "content_note")),
+        sexual_violence=compile_terms(check.terms(note, "sexual_violence_terms", "content_note")),
         text=_text_rules(check, raw),
         people=_people_rules(check, raw),
+        online_terms=online_terms,
     )
     check.raise_if_any()
     return taxonomy
@@ -363,8 +381,8 @@ def _concepts(check: _Checker, raw: dict[str, Any], key: str, kind: str) -> tupl
     for index, item in enumerate(check.tables(raw, key)):
         where = f"{key}[{index}]"
         table = check.keys(item, _CONCEPT_KEYS, where)
-        terms = check.strings(table, "terms", where, required=True)
-        generic = check.strings(table, "generic_terms", where)
+        terms = check.terms(table, "terms", where, required=True)
+        generic = check.terms(table, "generic_terms", where)
         content_note, digital = table.get("content_note", False), table.get("digital", False)
         for key, value in (("content_note", content_note), ("digital", digital)):
             if not isinstance(value, bool):
@@ -389,9 +407,10 @@ def _near_misses(check: _Checker, raw: dict[str, Any]) -> tuple[NearMiss, ...]:
     for index, item in enumerate(check.tables(raw, "near_misses")):
         where = f"near_misses[{index}]"
         table = check.keys(item, ("name", "terms"), where)
-        pattern = compile_terms(check.strings(table, "terms", where, required=True))
+        terms = check.terms(table, "terms", where, required=True)
+        pattern = compile_terms(terms)
         if pattern is not None:
-            senses.append(NearMiss(check.text(table, "name", where), pattern))
+            senses.append(NearMiss(check.text(table, "name", where), pattern, terms))
     return tuple(senses)
 
 

@@ -52,3 +52,25 @@ def test_twitter_and_x_are_one_organisation_and_x_needs_context() -> None:
     assert named("She posted on X about it.") == ["X (Twitter)"]
     assert named("Twitter said it would act.") == ["X (Twitter)"]
     assert "X (Twitter)" not in named("Mr X said nothing to Person X.")
+
+
+def test_a_star_may_only_end_a_term() -> None:
+    raw = {
+        "harms": [{"name": "x", "weight": 1, "terms": ["sexually exploit* children", "exploit*"]}],
+        "responses": [{"name": "y", "weight": 1, "terms": ["law"]}],
+        "online": {"terms": ["online"]},
+        "text": {"weak_starts": ["he"]},
+        "people": {"speech_verbs": ["said"]},
+        "thresholds": {"min_harm": 1, "min_response": 1, "min_tag": 1, "off_topic_factor": 1},
+    }
+    with pytest.raises(ConfigError) as caught:
+        lexicon.parse_taxonomy(raw, "t.toml")
+    assert caught.value.problems == (
+        "t.toml: harms[0].terms: 'sexually exploit* children': a * may only end a term",
+    )
+
+
+def test_the_taxonomy_keeps_the_terms_its_patterns_were_compiled_from() -> None:
+    taxonomy = lexicon.taxonomy()
+    assert taxonomy.online == lexicon.compile_terms(taxonomy.online_terms)
+    assert all(sense.pattern == lexicon.compile_terms(sense.terms) for sense in taxonomy.near_misses)
