@@ -31,6 +31,7 @@ LOOK_BACK = 40
 SENTENCE_END = re.compile(r"(?:[.!?\"]\s+|\n)$")
 HONORIFIC_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Lt|Sgt|Det|Prof|Rev)\.?\s+$")
 NAME_RUN = re.compile(rf"(?<![\w'])(?:{NAME_TOKEN})(?:[ ](?:{PARTICLES}[ ])?{NAME_TOKEN})*")
+WORD_OR_ELIDED = re.compile(r"[\w'-]+")
 PRONOUNS = ("he", "she", "they")
 PERSON_NAME = rf"{NAME_TOKEN}(?:\s+(?:{PARTICLES}\s+)?{NAME_TOKEN}){{1,3}}"
 DESCRIBED = (
@@ -109,11 +110,11 @@ def find_people(content: str) -> list[Mention]:
     return list(people_in(content))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=lexicon.TEXTS_REMEMBERED)
 def people_in(content: str) -> tuple[Mention, ...]:
     """``find_people``, once per text: clustering, quotes and summaries all ask about each article."""
     folded = text.fold_quotes(content)
-    counts = Counter(re.findall(r"[\w-]+", folded)) | Counter(re.findall(r"[\w'-]+", folded))
+    counts = word_counts(folded)
     mentions = []
     for match in NAME_RUN.finditer(folded):
         mention = person_at(folded, match, counts)
@@ -122,8 +123,19 @@ def people_in(content: str) -> tuple[Mention, ...]:
     return tuple(mentions)
 
 
+def word_counts(folded: str) -> Counter[str]:
+    """How often each word occurs, counting "O'Brien" both whole and as "O" and "Brien" (the larger
+    count of the two ways to split words), from one scan."""
+    words = WORD_OR_ELIDED.findall(folded)
+    counts = Counter(words)
+    counts.update(part for word in words if "'" in word for part in word.split("'") if part)
+    return counts
+
+
 def person_at(folded: str, match: re.Match[str], counts: Counter[str]) -> Mention | None:
     """The name at the end of a capitalised run; the words before it ("Labour MP") are its office."""
+    if " " not in match.group(0):
+        return None  # a single word is never a whole name
     rules = lexicon.taxonomy().people
     run = match.group(0).split(" ")
     run[-1] = strip_possessive(run[-1])
@@ -182,9 +194,8 @@ def looks_like_name(tokens: list[str], not_person: frozenset[str]) -> bool:
 @lru_cache(maxsize=4096)
 def known_entity(joined: str) -> bool:
     """The whole name is a listed organisation or place ("Victoria Police", "New Zealand")."""
-    words = lexicon.word_set(joined)
-    return any(o.pattern.fullmatch(joined) for o in lexicon.named_organisations(joined, words)) or any(
-        p.pattern.fullmatch(joined) for p in lexicon.named_places(joined, words)
+    return any(o.pattern.fullmatch(joined) for o in lexicon.named_organisations(joined)) or any(
+        p.pattern.fullmatch(joined) for p in lexicon.named_places(joined)
     )
 
 
@@ -297,13 +308,27 @@ def extract_quotes(article: Article) -> tuple[Quote, ...]:
 def references(folded: str, table: dict[str, Mention]) -> list[tuple[int, Mention]]:
     """Every place a known person is named, by full name or surname: what "she said" points back to."""
     people = {mention.name: mention for mention in table.values()}
-    found = []
-    for mention in people.values():
-        surname = mention.name.split(" ")[-1]
-        names = rf"(?:{re.escape(mention.name)}|{re.escape(surname)})"
-        for match in re.finditer(rf"(?<![\w-]){names}(?![\w-])(?!'s)", folded):
-            found.append((match.start(), mention))
+    found = [(start, mention) for mention in people.values() for start in named_at(folded, mention.name)]
     return sorted(found, key=lambda pair: (pair[0], pair[1].name))
+
+
+def named_at(folded: str, name: str) -> list[int]:
+    r"""Where the full name, or else the surname, stands on its own and not as an owner ("Hopkins's"),
+    one mention not counted inside another: what ``(?<![\w-])(?:Full Name|Surname)(?![\w-])(?!'s)``
+    finds, without compiling that pattern for every person of every article."""
+    forms = (name, name.split(" ")[-1])
+    found: list[int] = []
+    end = 0
+    for start in sorted(set(lexicon.occurrences(folded, forms))):
+        form = next((f for f in forms if named_as(folded, start, f)), None) if start >= end else None
+        if form is not None:
+            found.append(start)
+            end = start + len(form)
+    return found
+
+
+def named_as(folded: str, start: int, form: str) -> bool:
+    return text.standalone_at(folded, start, form) and not folded.startswith("'s", start + len(form))
 
 
 def learn_appositions(folded: str, cited: list[tuple[int, Mention]], table: dict[str, Mention]) -> None:
@@ -554,6 +579,7 @@ def variant_map(names: Sequence[str], counts: Counter[str]) -> dict[str, str]:
     return canonical
 
 
+@lru_cache(maxsize=65536)  # clustering compares the same few names across many pairs of articles
 def same_person(left: str, right: str) -> bool:
     a, b = left.split(), right.split()
     if len(a) < 2 or len(b) < 2:

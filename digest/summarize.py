@@ -57,9 +57,7 @@ def summarize(cluster: Cluster, articles: Mapping[str, Article]) -> tuple[Summar
     sources = source_articles(cluster, articles)
     if not sources:
         return ()
-    shared = shared_tokens(sources)
-    candidates = [c for rank, a in enumerate(sources) for c in candidates_of(a, rank, shared, len(sources))]
-    picked = pick(candidates, target_length(len(sources)))
+    picked = best_candidates(sources, shared_tokens(sources), target_length(len(sources)))
     picked.sort(key=lambda c: (c.rank, c.sentence.position))
     return tuple(
         SummarySentence(text.normalise_space(c.sentence.text), c.article.id, c.article.url) for c in picked
@@ -79,7 +77,7 @@ def shared_tokens(sources: Sequence[Article]) -> Counter[str]:
     """In how many sources each content word appears (for one source: its words that recur)."""
     counts: Counter[str] = Counter()
     for article in sources:
-        tokens = text.content_tokens(article.title + " " + article.text)
+        tokens = text.article_tokens(article.title, article.text)
         counts.update(set(tokens) if len(sources) > 1 else [t for t, n in Counter(tokens).items() if n > 1])
     return counts
 
@@ -87,24 +85,81 @@ def shared_tokens(sources: Sequence[Article]) -> Counter[str]:
 # --- candidates ----------------------------------------------------------------------------
 
 
-def candidates_of(article: Article, rank: int, shared: Counter[str], source_count: int) -> list[Candidate]:
-    surnames = lone_surnames(article)
+@dataclass(slots=True)
+class Reading:
+    """A source read paragraph by paragraph for candidates."""
+
+    article: Article
+    rank: int
+    paragraphs: list[str]
+    surnames: dict[str, str]  # surname -> full name
+    title: str  # normalised and lower case: the headline again is not a candidate
+    read: int = 0  # sentences in the paragraphs read so far
+
+
+def best_candidates(sources: Sequence[Article], shared: Counter[str], target: int) -> list[Candidate]:
+    """``pick`` over every source's candidates, reading each source only as far as matters.
+
+    A paragraph's sentences score at most ``best_score`` of it, which falls paragraph by paragraph.
+    Paragraphs are read best first, and reading stops once the picks all score above what the unread
+    ones could: those would rank below the last pick, where ``pick`` never looks. Most of a long
+    article is never split into sentences."""
+    readings = [reading_of(article, rank) for rank, article in enumerate(sources)]
+    queue = sorted(
+        (
+            (best_score(reading.rank, index), reading.rank, index)
+            for reading in readings
+            for index in range(len(reading.paragraphs))
+        ),
+        key=lambda item: (-item[0], item[1], item[2]),
+    )
+    candidates: list[Candidate] = []
+    for place, (_, rank, index) in enumerate(queue):
+        candidates += candidates_in(readings[rank], index, shared, len(sources))
+        if place + 1 < len(queue) and settled(candidates, target, queue[place + 1][0]):
+            break
+    return pick(candidates, target)
+
+
+def reading_of(article: Article, rank: int) -> Reading:
+    title = text.normalise_space(article.title).lower()
+    return Reading(article, rank, text.paragraphs(article.text), lone_surnames(article), title)
+
+
+def candidates_in(reading: Reading, index: int, shared: Counter[str], source_count: int) -> list[Candidate]:
+    """The candidates of one paragraph, which must be read after those before it."""
+    paragraph = reading.paragraphs[index]
+    pieces = text.split_sentences(paragraph)
+    first = reading.read
+    reading.read += len(pieces)
+    if is_furniture(paragraph):
+        return []
     found = []
-    paragraphs = text.paragraphs(article.text)
-    for sentence in text.sentences(article.text):
-        paragraph = paragraphs[sentence.paragraph]
-        if not stands_alone(sentence.text, surnames) or is_boilerplate(
-            paragraph, sentence.text, article.title
-        ):
-            continue
-        tokens = frozenset(text.content_tokens(sentence.text))
-        score = (
-            centrality(tokens, shared, source_count)
-            + 1 / (1 + sentence.paragraph)
-            + (0.3 if rank == 0 else 0)
-        )
-        found.append(Candidate(sentence, article, rank, tokens, round(score, 6), numbers_of(sentence.text)))
+    for offset, piece in enumerate(pieces):
+        if stands_alone(piece, reading.surnames) and not is_boilerplate(piece, reading.title):
+            tokens = frozenset(text.content_tokens(piece))
+            score = sentence_score(centrality(tokens, shared, source_count), index, reading.rank)
+            sentence = text.Sentence(piece, index, first + offset)
+            found.append(Candidate(sentence, reading.article, reading.rank, tokens, score, numbers_of(piece)))
     return found
+
+
+def sentence_score(centrality: float, paragraph: int, rank: int) -> float:
+    """How much of its wording the other sources share, then how early it comes, then the lead's."""
+    return round(centrality + 1 / (1 + paragraph) + (0.3 if rank == 0 else 0), 6)
+
+
+def best_score(rank: int, paragraph: int) -> float:
+    """The most a sentence of this paragraph can score (centrality is at most 1)."""
+    return sentence_score(1.0, paragraph, rank)
+
+
+def settled(candidates: Sequence[Candidate], target: int, ceiling: float) -> bool:
+    """Whether sentences not read yet, which score at most ``ceiling``, can no longer change the picks."""
+    if sum(1 for c in candidates if c.score > ceiling) < target:
+        return False
+    picked = pick(candidates, target)
+    return len(picked) == target and picked[-1].score > ceiling
 
 
 def numbers_of(sentence: str) -> frozenset[str]:
@@ -123,14 +178,13 @@ def centrality(tokens: frozenset[str], shared: Counter[str], source_count: int) 
 def stands_alone(sentence: str, surnames: Mapping[str, str]) -> bool:
     """Readable without the sentence before it, and a whole sentence."""
     folded = text.fold_quotes(text.normalise_space(sentence))
-    count = len(text.words(folded))
+    count = text.word_count(folded)
     if not MIN_WORDS <= count <= MAX_WORDS or not SENTENCE_END.search(folded):
         return False
     if folded.startswith(('"', "'", "(", "-")) or folded.count('"') % 2 or weak_start(folded):
         return False
     return not any(
-        full not in folded and re.search(rf"(?<![\w-]){re.escape(surname)}(?![\w-])", folded)
-        for surname, full in surnames.items()
+        full not in folded and text.has_standalone(folded, surname) for surname, full in surnames.items()
     )
 
 
@@ -146,14 +200,18 @@ def weak_starts_pattern(starts: tuple[str, ...]) -> re.Pattern[str]:
 
 def lone_surnames(article: Article) -> dict[str, str]:
     """Surname -> full name: a surname alone points back to an earlier introduction ("Hopkins said")."""
-    return {m.name.split(" ")[-1]: m.name for m in quotes.find_people(text.fold_quotes(article.text))}
+    return {m.name.split(" ")[-1]: m.name for m in quotes.people_in(article.text)}
 
 
-def is_boilerplate(paragraph: str, sentence: str, title: str) -> bool:
+def is_furniture(paragraph: str) -> bool:
+    """A paragraph the extractor's boilerplate rules would drop ("Sign up to our newsletter")."""
+    return extract.boilerplate_rule(text.normalise_space(paragraph), extract.boilerplate()) is not None
+
+
+def is_boilerplate(sentence: str, title: str) -> bool:
+    """The headline again (``title`` normalised and lower case), or one of our boilerplate phrases."""
     rules = lexicon.taxonomy().text.boilerplate
-    if extract.boilerplate_rule(text.normalise_space(paragraph), extract.boilerplate()) is not None:
-        return True
-    if text.normalise_space(sentence).lower() == text.normalise_space(title).lower():
+    if text.normalise_space(sentence).lower() == title:
         return True
     return rules is not None and rules.search(sentence) is not None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from digest import lexicon, quotes, text
 from digest.records import Article, FeedSource, Judgement, Quote, Tags
@@ -72,16 +72,19 @@ def organisations(articles: Sequence[Article], quoted: Sequence[Quote]) -> tuple
     people = {q.speaker for q in quoted if is_personal_name(q.speaker)}
     counts: Counter[str] = Counter()
     for article in articles:
-        counts.update(organisations_in(article.title + "\n\n" + article.text, outlets, people))
+        matches = lexicon.article_names(article.title, article.text).organisations
+        counts.update(organisations_in(matches, outlets, people))
     order = {o.name: index for index, o in enumerate(lexicon.organisations())}
     return tuple(sorted(counts, key=lambda name: (-counts[name], order.get(name, len(order)), name)))
 
 
-def organisations_in(content: str, outlets: set[str], people: set[str]) -> set[str]:
+def organisations_in(
+    matches: Iterable[lexicon.OrganisationMatch], outlets: set[str], people: set[str]
+) -> set[str]:
     """Listed organisations by canonical name, and names the list lacks that are neither an outlet
     nor a person ("Nadia Ferrant, the trust's chief executive" is not a trust)."""
     found = set()
-    for match in lexicon.organisation_matches(content):
+    for match in matches:
         if match.organisation is not None:
             found.add(match.organisation.name)
         elif match.name not in outlets and not is_person(match.name, people):
@@ -110,15 +113,15 @@ def jurisdictions(articles: Sequence[Article], feeds: Sequence[FeedSource]) -> t
 def places_in(article: Article) -> set[str]:
     """Places named in the headline or lead, named twice, or implied by an organisation acting there."""
     lead = article.title + "\n\n" + "\n\n".join(text.paragraphs(article.text)[:LEAD_PARAGRAPHS])
-    content = article.title + "\n\n" + article.text
-    in_lead = mentions(lead)
-    found = {name for name, count in mentions(content).items() if count >= 2 or in_lead[name] >= 1}
-    found |= {o.jurisdiction for o in lexicon.named_organisations(content) if o.jurisdiction}
+    names = lexicon.article_names(article.title, article.text)
+    in_lead = mentions(lexicon.place_matches(lead))
+    found = {name for name, count in mentions(names.places).items() if count >= 2 or in_lead[name] >= 1}
+    found |= {o.jurisdiction for o in lexicon.listed_organisations(names.organisations) if o.jurisdiction}
     return found
 
 
-def mentions(content: str) -> Counter[str]:
-    return Counter(match.place.name for match in lexicon.place_matches(content))
+def mentions(matches: Iterable[lexicon.PlaceMatch]) -> Counter[str]:
+    return Counter(match.place.name for match in matches)
 
 
 def with_parents(found: set[str]) -> tuple[str, ...]:

@@ -7,11 +7,12 @@ Terms are compiled into one regular expression per concept, so matching is one s
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -92,6 +93,8 @@ class Place:
     pattern: re.Pattern[str]
     exclude: re.Pattern[str] | None
     triggers: frozenset[str] = frozenset()  # the first word of each term: no trigger, no need to search
+    anchored: bool = False  # every match begins with a trigger: only where one occurs is a match tried
+    exclude_triggers: frozenset[str] = frozenset()  # an excluded phrase begins with one (empty: unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,7 @@ class Organisation:
     jurisdiction: str
     pattern: re.Pattern[str]
     triggers: frozenset[str] = frozenset()  # empty: always searched (the entry has regex patterns)
+    anchored: bool = False  # as for places; never for an entry with regex patterns
 
 
 WORD = re.compile(r"\w+")
@@ -111,8 +115,60 @@ def triggers(terms: Iterable[str]) -> frozenset[str]:
     return frozenset(found.group(0) for term in terms if (found := WORD.search(term)) is not None)
 
 
+# How many articles per-article results are kept for: every one of a large build, since clustering,
+# tagging, quotes and summaries each ask about every article.
+TEXTS_REMEMBERED = 4096
+
+
+@functools.lru_cache(maxsize=4)  # organisations, then places, are looked up in the same text
 def word_set(content: str) -> frozenset[str]:
     return frozenset(WORD.findall(content))
+
+
+def anchored(terms: Iterable[str], pattern: re.Pattern[str]) -> bool:
+    """Whether every match of the terms' pattern begins with a trigger: each term starts with a
+    word, whose letters the pattern matches as written."""
+    return not pattern.flags & re.IGNORECASE and all(re.match(r"\w", term.strip()) for term in terms)
+
+
+Search = Callable[[int], "re.Match[str] | None"]  # the leftmost match at or after a position
+
+
+def search_from(pattern: re.Pattern[str], content: str, starts: Iterable[str]) -> Search:
+    """``pattern.search`` in ``content`` for a pattern whose every match begins with one of ``starts``:
+    a match is tried only where one of them occurs, which in an article is a few places rather than
+    every character (a text's listed names cost 20x less)."""
+    positions = sorted(set(occurrences(content, starts)))
+
+    def search(position: int) -> re.Match[str] | None:
+        for start in positions[bisect.bisect_left(positions, position) :]:
+            found = pattern.match(content, start)
+            if found is not None:
+                return found
+        return None
+
+    return search
+
+
+def leftmost_matches(searches: Sequence[Search]) -> Iterator[re.Match[str]]:
+    """What ``finditer`` finds for the alternation of the searched patterns (none of which matches an
+    empty string): the leftmost match of any, the earlier pattern's on a tie, then on from its end."""
+    found = [search(0) for search in searches]
+    while any(found):
+        best = min((match for match in found if match is not None), key=lambda match: match.start())
+        yield best
+        found = [
+            match if match is None or match.start() >= best.end() else search(best.end())
+            for search, match in zip(searches, found, strict=True)
+        ]
+
+
+def occurrences(content: str, literals: Iterable[str]) -> Iterator[int]:
+    for literal in literals:
+        position = content.find(literal)
+        while position >= 0:
+            yield position
+            position = content.find(literal, position + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,29 +181,43 @@ class OrganisationMatch:
     organisation: Organisation | None
 
 
-def named_organisations(content: str, words: frozenset[str] | None = None) -> list[Organisation]:
+def named_organisations(content: str) -> list[Organisation]:
     """The listed organisations the text names, in lexicon order."""
-    found = {m.organisation.name for m in organisation_matches(content, words) if m.organisation is not None}
+    return listed_organisations(organisation_matches(content))
+
+
+def listed_organisations(matches: Iterable[OrganisationMatch]) -> list[Organisation]:
+    found = {m.organisation.name for m in matches if m.organisation is not None}
     return [o for o in organisations() if o.name in found]
 
 
-def organisation_matches(content: str, words: frozenset[str] | None = None) -> list[OrganisationMatch]:
+def organisation_matches(content: str) -> tuple[OrganisationMatch, ...]:
     """Every organisation name in the text, longest first: "Seoul Metropolitan Police Agency" is not
     also "Metropolitan Police". Discovered names take part, so an unlisted longer name wins too."""
-    present = word_set(content) if words is None else words
+    present = word_set(content)
     candidates = [
         OrganisationMatch(o.name, m.start(), m.end(), o)
         for o in organisations()
         if not o.triggers or o.triggers & present
-        for m in o.pattern.finditer(content)
+        for m in matches_of(o, content)
     ]
     candidates += [OrganisationMatch(content[s:e], s, e, None) for s, e in discovered_spans(content)]
-    return longest_first(candidates)
+    return tuple(longest_first(candidates))
 
 
-def named_places(content: str, words: frozenset[str] | None = None) -> list[Place]:
+def matches_of(entry: Organisation | Place, content: str) -> Iterator[re.Match[str]]:
+    if entry.anchored:
+        return leftmost_matches([search_from(entry.pattern, content, entry.triggers)])
+    return entry.pattern.finditer(content)
+
+
+def named_places(content: str) -> list[Place]:
     """The places the text names, in lexicon order."""
-    found = {m.place.name for m in place_matches(content, words)}
+    return listed_places(place_matches(content))
+
+
+def listed_places(matches: Iterable[PlaceMatch]) -> list[Place]:
+    found = {m.place.name for m in matches}
     return [p for p in places() if p.name in found]
 
 
@@ -158,22 +228,39 @@ class PlaceMatch:
     end: int
 
 
-def place_matches(content: str, words: frozenset[str] | None = None) -> list[PlaceMatch]:
+def place_matches(content: str) -> tuple[PlaceMatch, ...]:
     """Every place name in the text, longest first ("New South Wales" is not also "Wales"), outside
     each place's excluded phrases."""
-    present = word_set(content) if words is None else words
+    present = word_set(content)
     candidates = [
         PlaceMatch(p, m.start(), m.end())
         for p in places()
         if p.triggers & present
-        for m in p.pattern.finditer(without_excluded(p, content))
+        for m in matches_of(p, without_excluded(p, content))
     ]
-    return longest_first(candidates)
+    return tuple(longest_first(candidates))
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleNames:
+    organisations: tuple[OrganisationMatch, ...]
+    places: tuple[PlaceMatch, ...]
+
+
+@functools.lru_cache(maxsize=TEXTS_REMEMBERED)
+def article_names(title: str, text: str) -> ArticleNames:
+    """The organisations and places named in a headline and its text, joined as the editorial stages
+    join them, once per article: clustering and tagging both ask. Keyed by the two parts, so no
+    joined copy of each text is kept."""
+    content = title + "\n\n" + text
+    return ArticleNames(organisation_matches(content), place_matches(content))
 
 
 def without_excluded(place: Place, content: str) -> str:
     if place.exclude is None:
         return content
+    if place.exclude_triggers and not any(word in content for word in place.exclude_triggers):
+        return content  # no excluded phrase can be there
     return place.exclude.sub(lambda m: " " * len(m.group(0)), content)
 
 
@@ -455,15 +542,9 @@ def parse_places(raw: dict[str, Any], source: str = "jurisdictions.toml") -> tup
     places = []
     for index, item in enumerate(check.tables(raw, "places")):
         where = f"places[{index}]"
-        table = check.keys(item, ("name", "parent", "terms", "exclude"), where)
-        terms = check.strings(table, "terms", where, required=True)
-        pattern = compile_terms(terms, ignore_case=False)
-        exclude = compile_terms(check.strings(table, "exclude", where), ignore_case=False)
-        name = check.text(table, "name", where)
-        if pattern is not None:
-            places.append(
-                Place(name, check.text(table, "parent", where, ""), pattern, exclude, triggers(terms))
-            )
+        place = _place(check, check.keys(item, ("name", "parent", "terms", "exclude"), where), where)
+        if place is not None:
+            places.append(place)
     names = [place.name for place in places]
     _unique_names(check, names, "places")
     for place in places:
@@ -471,6 +552,19 @@ def parse_places(raw: dict[str, Any], source: str = "jurisdictions.toml") -> tup
             check.add(place.name, f"parent {place.parent!r} is not a listed place")
     check.raise_if_any()
     return tuple(places)
+
+
+def _place(check: _Checker, table: dict[str, Any], where: str) -> Place | None:
+    terms = check.strings(table, "terms", where, required=True)
+    pattern = compile_terms(terms, ignore_case=False)
+    excluded = check.strings(table, "exclude", where)
+    exclude = compile_terms(excluded, ignore_case=False)
+    name = check.text(table, "name", where)
+    if pattern is None:
+        return None
+    parent = check.text(table, "parent", where, "")
+    unless = triggers(excluded) if exclude is not None and anchored(excluded, exclude) else frozenset()
+    return Place(name, parent, pattern, exclude, triggers(terms), anchored(terms, pattern), unless)
 
 
 def parse_organisations(
@@ -504,6 +598,7 @@ def parse_organisations(
                 jurisdiction,
                 pattern,
                 found_by,
+                not patterns and anchored(terms, pattern),
             )
             organisations.append(organisation)
     _unique_names(check, [o.name for o in organisations], "organisations")
@@ -529,38 +624,53 @@ def places() -> tuple[Place, ...]:
 NAME_WORD = r"[A-Z][\w'\u2019-]*"
 NAME_LINK = r"(?:and|of|for|&)"
 ROLE_LINK = r"(?:at|of|for|with|from|in|on|by|to)"  # "X, a counsellor at the service": a person's role
+DISCOVERED_NAME = rf"{NAME_WORD}(?:\s+(?:{NAME_LINK}\s+)?{NAME_WORD}){{0,5}}"
 
 
 @dataclass(frozen=True, slots=True)
 class Discovery:
     """Patterns that find organisations the list lacks, by how the text introduces them."""
 
-    introduced: re.Pattern[str]  # "the charity Safe Corridors" / "Safe Corridors, a charity"
+    kind_first: re.Pattern[str]  # "the charity Safe Corridors"
+    name_first: re.Pattern[str]  # "Safe Corridors, a charity"
     suffixed: re.Pattern[str]  # "Bristol City Council", "Canadian Centre for Child Protection"
     suffixes: frozenset[str] = frozenset()
+    joined: re.Pattern[str] = re.compile(r"(?!x)x")  # two names joined: "... Police and New Zealand Police"
+    kind_words: frozenset[str] = frozenset()  # a kind_first match begins with one (empty: not known)
 
 
 def parse_discovery(raw: dict[str, Any], source: str = "organisations.toml") -> Discovery:
     check = _Checker(source)
     table = check.keys(raw.get("discover", {}), ("kinds", "suffixes"), "discover")
-    kinds = "|".join(
-        term_regex(k) for k in sorted(check.strings(table, "kinds", "discover", True), key=len, reverse=True)
-    )
+    kind_terms = sorted(check.strings(table, "kinds", "discover", True), key=len, reverse=True)
     heads = check.strings(table, "suffixes", "discover", True)
-    suffixes = "|".join(re.escape(s) for s in heads)
     check.raise_if_any()
-    name = rf"{NAME_WORD}(?:\s+(?:{NAME_LINK}\s+)?{NAME_WORD}){{0,5}}"
-    introduced = (
-        rf"(?:\b(?:{kinds})\s+(?P<after>{name}))"
-        rf"|(?:(?P<before>{name}),\s+(?:a|an|the)\s+(?:(?!{ROLE_LINK}\b)[\w-]+\s+){{0,3}}(?:{kinds})\b(?!['\u2019]))"
+    # The word-start check written once for all kinds: the scan ran 4x faster on articles.
+    kinds = alternation([term_regex(k) for k in kind_terms])
+    kind_first = re.compile(rf"\b(?:{kinds})\s+(?P<after>{DISCOVERED_NAME})")
+    described = rf",\s+(?:a|an|the)\s+(?:(?!{ROLE_LINK}\b)[\w-]+\s+){{0,3}}(?:{kinds})\b(?!['\u2019])"
+    return Discovery(
+        kind_first=kind_first,
+        name_first=re.compile(rf"(?P<before>{DISCOVERED_NAME}){described}"),
+        suffixed=suffixed_pattern(heads),
+        suffixes=frozenset(heads),
+        joined=re.compile(rf"\b(?:{'|'.join(re.escape(s) for s in heads)})\s+(?:and|&)\s"),
+        kind_words=triggers(kind_terms) if anchored(kind_terms, kind_first) else frozenset(),
     )
+
+
+def suffixed_pattern(heads: Sequence[str]) -> re.Pattern[str]:
+    suffix = rf"(?:{'|'.join(re.escape(s) for s in heads)})(?![\w'\u2019-])"
     tail = rf"(?:\s+(?:of|for)\s+{NAME_WORD}(?:\s+(?:(?:and|&)\s+)?{NAME_WORD}){{0,4}})?"
-    suffix = rf"(?:{suffixes})(?![\w'\u2019-])"
-    suffixed = rf"(?P<name>(?:{NAME_WORD}\s+(?:{NAME_LINK}\s+)?){{0,5}}{suffix}(?:\s+{suffix})*{tail})"
-    return Discovery(re.compile(introduced), re.compile(suffixed), frozenset(heads))
+    name = rf"(?P<name>(?:{NAME_WORD}\s+(?:{NAME_LINK}\s+)?){{0,5}}{suffix}(?:\s+{suffix})*{tail})"
+    # It begins with a name word or a head word, so the scan passes other characters over at once
+    # instead of trying every head at each.
+    first_letters = "".join(sorted({re.escape(head[0]) for head in heads}))
+    return re.compile(rf"(?=[A-Z{first_letters}]){name}")
 
 
 CAPITAL_NEXT = re.compile(r"\s+[A-Z]")
+NAME_BEFORE = re.compile(rf"{NAME_WORD}\s+$")
 
 
 @functools.cache
@@ -568,14 +678,11 @@ def discovery() -> Discovery:
     return parse_discovery(read_toml(LEXICON_DIR / "organisations.toml"))
 
 
-@functools.lru_cache(maxsize=256)
 def discovered_spans(content: str) -> tuple[tuple[int, int], ...]:
-    """Where the text introduces an organisation by its kind or names one by its head word.
-
-    Remembered per text: clustering and tagging both ask about every article, and the scan is slow."""
+    """Where the text introduces an organisation by its kind or names one by its head word."""
     rules = discovery()
     found = []
-    for match in itertools.chain(rules.introduced.finditer(content), rules.suffixed.finditer(content)):
+    for match in itertools.chain(introductions(content), rules.suffixed.finditer(content)):
         group = next(g for g in ("after", "before", "name") if match.groupdict().get(g))
         # a lone head word ("the Commission") is a reference back, not a name
         span = whole_name(content, match.start(group), match.end(group), 2 if group == "name" else 1)
@@ -584,12 +691,21 @@ def discovered_spans(content: str) -> tuple[tuple[int, int], ...]:
     return tuple(found)
 
 
+def introductions(content: str) -> Iterator[re.Match[str]]:
+    """Names introduced by their kind, as one alternation of the two ways would find them; searched
+    apart, the scan skips to where each can begin (40% less time)."""
+    rules = discovery()
+    if rules.kind_words:
+        kind_first = search_from(rules.kind_first, content, rules.kind_words)
+    else:
+        kind_first = functools.partial(rules.kind_first.search, content)
+    return leftmost_matches([kind_first, functools.partial(rules.name_first.search, content)])
+
+
 def whole_name(content: str, start: int, end: int, min_words: int) -> tuple[int, int] | None:
     """The name without a leading article or owner ("India's"); None for a fragment of a longer
     capitalised run ("Local Government" of "Local Government Association")."""
-    if re.search(rf"{NAME_WORD}\s+$", content[max(0, start - 40) : start]) or CAPITAL_NEXT.match(
-        content, end
-    ):
+    if NAME_BEFORE.search(content[max(0, start - 40) : start]) or CAPITAL_NEXT.match(content, end):
         return None
     cut = 0
     for word in re.finditer(r"\S+", content[start:end]):
@@ -604,10 +720,7 @@ def whole_name(content: str, start: int, end: int, min_words: int) -> tuple[int,
 
 def one_name(name: str) -> bool:
     """Not two names joined ("Australian Federal Police and New Zealand Police") and not a place."""
-    heads = discovery().suffixes
-    if re.search(rf"\b(?:{'|'.join(map(re.escape, heads))})\s+(?:and|&)\s", name):
-        return False
-    return not any(p.pattern.fullmatch(name) for p in places())
+    return not discovery().joined.search(name) and not names_whole(name, place_index())
 
 
 def is_owner(word: str) -> bool:
@@ -615,9 +728,35 @@ def is_owner(word: str) -> bool:
     owner = re.sub(r"['\u2019]s$", "", word)
     if owner == word:
         return False
-    return any(p.pattern.fullmatch(owner) for p in places()) or any(
-        o.pattern.fullmatch(owner) for o in organisations()
-    )
+    return names_whole(owner, place_index()) or names_whole(owner, organisation_index())
+
+
+E = TypeVar("E", Organisation, Place)
+
+
+def names_whole(text: str, index: dict[str, list[E]]) -> bool:
+    """Whether the whole text is a name of one of the indexed entries."""
+    return any(e.pattern.fullmatch(text) for e in (*index.get(text[:1], ()), *index.get("", ())))
+
+
+def by_first_letter(entries: Iterable[E]) -> dict[str, list[E]]:
+    """First letter -> the entries whose names begin with it; "" -> those whose regex patterns could
+    begin with anything. Telling whether a text is a listed name then tries a few, not all."""
+    index: dict[str, list[E]] = {}
+    for entry in entries:
+        for letter in sorted({t[:1] for t in entry.triggers}) if entry.anchored else [""]:
+            index.setdefault(letter, []).append(entry)
+    return index
+
+
+@functools.cache
+def place_index() -> dict[str, list[Place]]:
+    return by_first_letter(places())
+
+
+@functools.cache
+def organisation_index() -> dict[str, list[Organisation]]:
+    return by_first_letter(organisations())
 
 
 @functools.cache

@@ -1,5 +1,8 @@
 """Clustering: same event across outlets grouped with reasons; same theme, different people kept apart."""
 
+import math
+from collections import Counter
+
 import pytest
 
 from digest import cluster
@@ -128,3 +131,18 @@ def test_the_most_credited_outlet_wins() -> None:
     assert cluster.most_credited(credits) == "The Guardian"
     assert cluster.most_credited([["Reuters"], ["Mail Online"]]) == "Reuters"
     assert cluster.most_credited([[], []]) == ""
+
+
+def test_resemblance_is_the_share_of_the_smallest_shingles_both_sketches_hold() -> None:
+    assert cluster.resemblance((1, 2, 3, 4), (5, 6, 7, 8)) == 0.0
+    assert cluster.resemblance((), (1, 2)) == 0.0
+    assert cluster.resemblance((1, 2, 3), (1, 2, 3)) == 1.0
+    assert cluster.resemblance((1, 2, 3, 4), (2, 4, 6, 8)) == 2 / 6
+
+
+def test_weights_work_out_each_idf_once_and_answer_as_a_dict() -> None:
+    weights = cluster.Weights(10, Counter({"ofcom": 4}))
+    assert weights["ofcom"] == weights.idf("ofcom") == math.log(1 + 10 / 5) + 0.1
+    assert weights["driftboard"] == math.log(1 + 10 / 1) + 0.1
+    assert set(weights) == {"ofcom", "driftboard"}
+    assert cluster.rare_count(frozenset({"ofcom", "driftboard"}), weights) == 1

@@ -1,5 +1,8 @@
 """Quotes: both attribution forms, curly and straight marks, surname and pronoun resolution, variants."""
 
+import re
+from collections import Counter
+
 from digest import quotes
 from digest.records import Quote
 
@@ -127,3 +130,21 @@ def test_spelling_variants_of_one_name_are_merged() -> None:
 
 def test_credited_outlet_is_found() -> None:
     assert quotes.credited_outlets("she told The Harbour Ledger on Monday") == ["The Harbour Ledger"]
+
+
+def test_word_counts_count_an_elided_word_whole_and_in_parts() -> None:
+    folded = "O'Brien met Brien, and O'Brien's team met Lee-Ann O' Neill's aide, 'Brien'."
+    expected = Counter(re.findall(r"[\w-]+", folded)) | Counter(re.findall(r"[\w'-]+", folded))
+    assert quotes.word_counts(folded) == expected
+    assert quotes.word_counts(folded)["Brien"] == 4
+
+
+def test_a_person_is_referred_to_by_full_name_or_surname_never_inside_another_mention() -> None:
+    folded = (
+        "Jenny Hopkins said so. Hopkins's team and Hopkins-Lee disagreed; Hopkins did not. "
+        "Later Jenny Hopkins, then Hopkins Hopkins."
+    )
+    regex = re.compile(r"(?<![\w-])(?:Jenny Hopkins|Hopkins)(?![\w-])(?!'s)")
+    found = quotes.named_at(folded, "Jenny Hopkins")
+    assert found == [m.start() for m in regex.finditer(folded)]
+    assert folded.index("Hopkins's") not in found and found[0] == 0

@@ -1,5 +1,7 @@
 """Summaries: 2-4 verbatim sentences, no boilerplate, no pronoun-initial or surname-only sentences."""
 
+from dataclasses import replace
+
 from digest import summarize, text
 from digest.records import Cluster
 
@@ -91,3 +93,43 @@ def candidate(sentence: str) -> summarize.Candidate:
     (found,) = text.sentences(source.text)
     tokens = frozenset(text.content_tokens(sentence))
     return summarize.Candidate(found, source, 0, tokens, 1.0, summarize.numbers_of(sentence))
+
+
+def test_reading_only_the_paragraphs_that_could_be_picked_changes_no_pick() -> None:
+    paragraphs = [
+        f"The regulator said platform number {n} must remove reported intimate images within {n + 2} days."
+        for n in range(12)
+    ]
+    sources = [
+        article("r1", "Regulator sets deadline", "\n\n".join(paragraphs), 10, "Ledger"),
+        article("r2", "Platforms given deadline", "\n\n".join(reversed(paragraphs)), 8, "Wire"),
+        article("r3", "Deadline for platforms", WATCHDOG + "\n\n" + BODY, 6, "Post"),
+    ]
+    shared = summarize.shared_tokens(sources)
+    everything = [
+        c
+        for rank, source in enumerate(sources)
+        for reading in [summarize.reading_of(source, rank)]
+        for index in range(len(reading.paragraphs))
+        for c in summarize.candidates_in(reading, index, shared, len(sources))
+    ]
+    for target in (1, 2, 3, 4):
+        assert summarize.best_candidates(sources, shared, target) == summarize.pick(everything, target)
+
+
+def test_no_sentence_scores_above_its_paragraphs_best() -> None:
+    for rank, paragraph in ((0, 0), (1, 0), (0, 3), (2, 40)):
+        best = summarize.best_score(rank, paragraph)
+        assert all(summarize.sentence_score(c / 7, paragraph, rank) <= best for c in range(8))
+    assert summarize.best_score(0, 1) < summarize.best_score(0, 0)
+
+
+def test_picks_are_settled_only_when_nothing_unread_could_outrank_the_last() -> None:
+    sentences = (
+        "Police said 14 people were arrested in dawn raids across three cities on Monday.",
+        "The regulator has 30 days to respond to the complaint from the charity.",
+    )
+    high = [replace(candidate(sentence), score=2.0 - n / 10) for n, sentence in enumerate(sentences)]
+    assert summarize.settled(high, 2, 1.5)
+    assert not summarize.settled(high, 2, 1.9)  # an unread sentence could still outrank the second pick
+    assert not summarize.settled(high, 3, 1.0)  # too few picks yet

@@ -1,9 +1,12 @@
 """Tags: canonical names, parents for sub-national places, feed jurisdiction only as a fallback."""
 
+import functools
+import re
 from dataclasses import replace
 
-from digest import relevance, tag
+from digest import lexicon, relevance, tag
 from digest.records import Quote, Tags
+from digest.sample.corpus import load_corpus
 
 from ._editorial import article
 
@@ -100,3 +103,80 @@ def test_discovery_keeps_whole_names_and_drops_fragments() -> None:
     assert {"Marlow Centre for Online Safety", "Ministry of Harbour Affairs"} <= found
     assert not found & {"Local Government", "Commission", "Marlow Centre", "India's Ministry"}
     assert not any(" and " in name for name in found)
+
+
+# --- finding names fast, as the full scans would -------------------------------------------
+
+
+@functools.cache
+def sample_texts() -> tuple[str, ...]:
+    corpus = load_corpus()
+    made_up = (
+        "Women's Aid and Women\u2019s Aid; Victims' Commissioner. Police Scotland, Police and the Policeman.",
+        "New England, England and New South Wales; Bank of England. Queen Victoria in Victoria, Melbourne.",
+        "The charity Safe Corridors, a charity, met Safe Corridors, a charity, and the platform Loopcast.",
+    )
+    return (*made_up, *(a.title + "\n\n" + "\n\n".join(a.paragraphs) for a in corpus.articles))
+
+
+def test_listed_names_are_looked_for_only_where_their_first_words_occur_yet_all_are_found() -> None:
+    entries = [*lexicon.organisations(), *lexicon.places()]
+    assert sum(entry.anchored for entry in entries) > len(entries) - 3  # only X needs a full scan
+    for content in sample_texts():
+        for entry in entries:
+            spans = [m.span() for m in lexicon.matches_of(entry, content)]
+            assert spans == [m.span() for m in entry.pattern.finditer(content)], (entry.name, content[:60])
+
+
+def test_excluded_phrases_are_blanked_only_where_they_can_be() -> None:
+    for content in sample_texts():
+        for place in lexicon.places():
+            if place.exclude is not None:
+                blanked = place.exclude.sub(lambda m: " " * len(m.group(0)), content)
+                assert lexicon.without_excluded(place, content) == blanked
+
+
+def test_leftmost_matches_are_what_finditer_finds_for_the_alternation() -> None:
+    first, second = re.compile(r"ab|b"), re.compile(r"abc|c")
+    together = re.compile(r"(?:ab|b)|(?:abc|c)")
+    for content in ("xabcabcbc", "", "cab", "bbcc"):
+        searches = [functools.partial(first.search, content), functools.partial(second.search, content)]
+        found = [m.span() for m in lexicon.leftmost_matches(searches)]
+        assert found == [m.span() for m in together.finditer(content)]
+
+
+def test_a_search_from_start_words_finds_what_a_full_search_finds() -> None:
+    pattern = re.compile(r"(?<![\w])(?:Police Scotland|Police)(?![\w])")
+    content = "Police Scotland and the Policeman, then Police, not NoPolice."
+    search = lexicon.search_from(pattern, content, ["Police"])
+    for position in range(len(content) + 1):
+        found, wanted = search(position), pattern.search(content, position)
+        assert (found and found.span()) == (wanted and wanted.span())
+
+
+def test_organisations_introduced_by_kind_are_found_as_one_alternation_would() -> None:
+    rules = lexicon.discovery()
+    together = re.compile(f"(?:{rules.kind_first.pattern})|(?:{rules.name_first.pattern})")
+    for content in sample_texts():
+        found = [(m.span(), m.group(m.lastgroup or 0)) for m in lexicon.introductions(content)]
+        assert found == [(m.span(), m.group(m.lastgroup or 0)) for m in together.finditer(content)]
+
+
+def test_a_whole_listed_name_is_told_from_a_few_candidates() -> None:
+    for entries, index in (
+        (lexicon.places(), lexicon.place_index()),
+        (lexicon.organisations(), lexicon.organisation_index()),
+    ):
+        names = [*(e.name for e in entries), "New Zealand Police", "X", "Ofcom's", ""]
+        for name in names:
+            assert lexicon.names_whole(name, index) == any(e.pattern.fullmatch(name) for e in entries)
+    assert lexicon.names_whole("New Zealand", lexicon.place_index())
+
+
+def test_an_articles_names_are_those_of_its_headline_and_text_joined() -> None:
+    title, body = "Ofcom fines Driftboard", "Police Scotland and the charity Safe Corridors met in Dundee."
+    names = lexicon.article_names(title, body)
+    assert names.organisations == lexicon.organisation_matches(title + "\n\n" + body)
+    assert names.places == lexicon.place_matches(title + "\n\n" + body)
+    assert [o.name for o in lexicon.listed_organisations(names.organisations)] == ["Ofcom", "Police Scotland"]
+    assert [p.name for p in lexicon.listed_places(names.places)] == ["Scotland"]  # Dundee is in its terms

@@ -1,5 +1,7 @@
 """Sentence splitting and token helpers: sentences stay verbatim substrings of their paragraph."""
 
+import re
+
 from digest import text
 
 
@@ -39,3 +41,35 @@ def test_stable_hash_and_shingles_are_deterministic() -> None:
 def test_edit_distance() -> None:
     assert text.edit_distance("mottershead", "mottershed") == 1
     assert text.edit_distance("kitten", "sitting") == 3
+
+
+def test_fold_quotes_straightens_curly_marks_and_keeps_offsets() -> None:
+    curly = "\u2018It\u2019s “fine”\u2019, she said"
+    assert text.fold_quotes(curly) == "'It's \"fine\"', she said"
+    assert len(text.fold_quotes(curly)) == len(curly)
+
+
+def test_article_tokens_are_the_content_tokens_of_headline_and_text_together() -> None:
+    title, body = "Regulator fines forum", "The forum's fine was large.\n\nIt must pay."
+    assert text.article_tokens(title, body) == tuple(text.content_tokens(title + "\n\n" + body))
+
+
+def test_word_count_counts_what_words_finds() -> None:
+    for sample in ("", "Don\u2019t stop, 2 times!", "Ana's café—closed"):
+        assert text.word_count(sample) == len(text.words(sample))
+
+
+def test_a_name_stands_alone_only_outside_longer_words_and_hyphenated_names() -> None:
+    content = (
+        "Hopkins said; Hopkins-Lee, Hopkinson and Lee-Hopkins did not, nor did Hopkins_ or Hopkins's aide."
+    )
+    found = [position for position in range(len(content)) if text.standalone_at(content, position, "Hopkins")]
+    regex = re.compile(r"(?<![\w-])Hopkins(?![\w-])")
+    assert found == [m.start() for m in regex.finditer(content)] == [0, content.index("Hopkins's")]
+    assert text.has_standalone("said Hopkins.", "Hopkins")
+    assert not text.has_standalone("said Hopkinson.", "Hopkins")
+
+
+def test_words_are_lowered_with_apostrophes_straightened() -> None:
+    assert text.words("ÀÉÎ Don\u2019t STOP's; Ø-ÿ") == ["àéî", "don't", "stop's", "ø", "ÿ"]
+    assert text.words("") == [] and text.words("—") == []
