@@ -119,6 +119,10 @@ class Farm:
     def all_items(self) -> list[FarmItem]:
         return [item for feed in range(self.spec.feeds) for item in self.listed(feed)]
 
+    def forget_items(self) -> None:
+        """Drop the items made so far (they are made again, the same, when asked for)."""
+        self._items.clear()
+
     def item(self, feed: int, index: int) -> FarmItem:
         key = (feed, index)
         if key not in self._items:
