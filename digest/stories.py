@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from digest import lexicon, quotes, text
 from digest.cluster import cluster_articles
@@ -78,7 +79,17 @@ def story_quotes_of(originals: Sequence[Article]) -> tuple[Quote, ...]:
             kept.append(quote)
         elif len(text.words(quote.text)) > len(text.words(kept[index].text)):
             kept[index] = quote
-    return tuple(kept)
+    return with_one_role_each(kept)
+
+
+def with_one_role_each(story_quotes: Sequence[Quote]) -> tuple[Quote, ...]:
+    """A person keeps the role first given for them: outlets word a title differently, and a reader
+    should not see one official under two descriptions in one story."""
+    roles: dict[str, str] = {}
+    for quote in story_quotes:
+        if quote.role:
+            roles.setdefault(quote.speaker, quote.role)
+    return tuple(replace(quote, role=roles.get(quote.speaker, quote.role)) for quote in story_quotes)
 
 
 def repeats(known: Quote, quote: Quote) -> bool:

@@ -89,6 +89,8 @@ def test_full_disk_while_writing_the_site_keeps_the_previous_one(
 def test_full_disk_while_writing_the_store_is_one_line(tmp_path: Path, sample_server: SampleServer) -> None:
     config, store, out, before = first_build(tmp_path, sample_server)
     entries_before = store_health(store)[1]
+    with sqlite3.connect(store) as db:  # the rebuild must write its derived results again
+        db.execute("DELETE FROM derived")
     result = run_limited(config, out, STORE_LIMIT_BYTES)
     assert_one_line_error(result)
     assert f"{store}: cannot write the store: " in result[1], result[1]

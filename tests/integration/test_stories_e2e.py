@@ -82,7 +82,9 @@ def test_every_quote_shown_is_under_the_person_the_labels_name(demo_build: Built
         for quote in item["_digest"]["quotes"]:
             assert quote["speaker"].strip(), "a quote with no speaker"
             opening = _folded(quote["text"])
-            speakers = {name for start, names in wanted.items() if opening.startswith(start) for name in names}
+            speakers = {
+                name for start, names in wanted.items() if opening.startswith(start) for name in names
+            }
             allowed = speakers or {name for names in wanted.values() for name in names}
             assert any(_same_person(quote["speaker"], name) for name in allowed), (quote, allowed)
             checked += bool(speakers)

@@ -1,6 +1,8 @@
 """Stories: stable ids from the first-seen article, lead title, sources lead first, content notes."""
 
 from digest import relevance, stories
+from digest.records import Quote
+from digest.stories import with_one_role_each
 
 from ._editorial import article
 from .test_cluster import EVENT_A, EVENT_A_REWRITE
@@ -71,3 +73,14 @@ def test_different_quotes_and_other_speakers_are_not_merged() -> None:
     )
     kept = stories.story_quotes_of([one, other])
     assert [q.speaker for q in kept] == ["Tess Arden", "Tess Arden", "Ravi Moss"]
+
+
+def test_a_speaker_keeps_the_first_role_given_in_the_story() -> None:
+    quoted = [
+        Quote("Ada Quill", "First statement of some length here.", "head of policy at the Fund", "a1"),
+        Quote("Ada Quill", "Second statement of some length here.", "the Fund's policy chief", "a2"),
+        Quote("Ada Quill", "Third statement of some length here.", "", "a2"),
+        Quote("Bo Reyes", "A statement by somebody else entirely.", "", "a2"),
+    ]
+    roles = [(q.speaker, q.role) for q in with_one_role_each(quoted)]
+    assert roles == [("Ada Quill", "head of policy at the Fund")] * 3 + [("Bo Reyes", "")]
