@@ -121,6 +121,8 @@ def test_search_finds_a_story_by_a_word_from_its_summary(
 def test_search_offers_topic_and_jurisdiction_filters(browser: Any, site_url: str) -> None:
     with visit(browser, site_url + "search/index.html?q=online") as (page, _):
         page.wait_for_selector(".pagefind-ui__result-link")
+        # The UI adds each filter group as its values load: wait for two groups, then read their names.
+        page.wait_for_function("document.querySelectorAll('.pagefind-ui__filter-name').length >= 2")
         filters = page.eval_on_selector_all(
             ".pagefind-ui__filter-name", "names => names.map(n => n.textContent.trim())"
         )
