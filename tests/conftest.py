@@ -31,12 +31,9 @@ class Built:
     result: subprocess.CompletedProcess[str]
 
 
-def run_build(workdir: Path, server: SampleServer, *extra: str, now: str = NOW_TEXT) -> Built:
-    workdir.mkdir(parents=True, exist_ok=True)
-    config, store, out = workdir / "digest.toml", workdir / "store.sqlite", workdir / "site"
-    if not config.exists():
-        write_config(config, server.base_url, store)
-    command = [
+def build_command(config: Path, out: Path, now: str, *extra: str) -> list[str]:
+    """The real command line of one build, as an operator types it."""
+    return [
         sys.executable,
         "-m",
         "digest",
@@ -47,8 +44,17 @@ def run_build(workdir: Path, server: SampleServer, *extra: str, now: str = NOW_T
         str(out),
         "--now",
         now,
+        *extra,
     ]
-    result = subprocess.run([*command, *extra], capture_output=True, text=True, timeout=600, check=False)
+
+
+def run_build(workdir: Path, server: SampleServer, *extra: str, now: str = NOW_TEXT) -> Built:
+    workdir.mkdir(parents=True, exist_ok=True)
+    config, store, out = workdir / "digest.toml", workdir / "store.sqlite", workdir / "site"
+    if not config.exists():
+        write_config(config, server.base_url, store)
+    command = build_command(config, out, now, *extra)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     return Built(out, config, store, result)
 
 

@@ -7,7 +7,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,22 +22,6 @@ def prepare(workdir: Path, server: SampleServer) -> tuple[Path, Path, Path]:
     config, store, out = workdir / "digest.toml", workdir / "store.sqlite", workdir / "site"
     write_config(config, server.base_url, store)
     return config, store, out
-
-
-def build_command(config: Path, out: Path, now: str, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "digest",
-        "build",
-        "--config",
-        str(config),
-        "--out",
-        str(out),
-        "--now",
-        now,
-        *extra,
-    ]
 
 
 def start(command: list[str], preexec: Callable[[], None] | None = None) -> subprocess.Popen[str]:

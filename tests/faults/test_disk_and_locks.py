@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from digest.sample.server import SampleServer
-from tests.faults.helpers import build_command, prepare, site_snapshot, start, store_health
+from tests.conftest import build_command
+from tests.faults.helpers import prepare, site_snapshot, start, store_health
 
 NOW = "2026-11-22T12:00:00Z"
 LATER = "2026-11-23T12:00:00Z"

@@ -31,9 +31,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from digest.sample.server import SampleServer, write_config
-from tests.conftest import NOW_TEXT
+from tests.conftest import NOW_TEXT, build_command
 from tests.faults.helpers import (
-    build_command,
     is_published_site,
     kill_group,
     prepare,

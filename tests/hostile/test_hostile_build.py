@@ -15,7 +15,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,7 @@ from typing import Any
 import pytest
 
 from digest.report import FOLD_AFTER
-from tests.conftest import NOW_TEXT
+from tests.conftest import NOW_TEXT, build_command
 from tests.hostile import safety
 from tests.hostile.server import Case, HostileServer, load_cases, serve
 
@@ -106,18 +105,7 @@ def build(workdir: Path, server: HostileServer, cases: list[Case]) -> CaseBuild:
     workdir.mkdir(parents=True, exist_ok=True)
     config, out = workdir / "digest.toml", workdir / "site"
     write_config(config, server, cases)
-    command = [
-        sys.executable,
-        "-m",
-        "digest",
-        "build",
-        "--config",
-        str(config),
-        "--out",
-        str(out),
-        "--now",
-        NOW_TEXT,
-    ]
+    command = build_command(config, out, NOW_TEXT)
     code, stderr, seconds, rss = run_measured(command, workdir)
     return CaseBuild(out, code, stderr, seconds, rss)
 
