@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.bench.farm import Farm, FarmServer, FarmSpec
+from tests.conftest import NOW_TEXT, build_command
 
-NOW_TEXT = "2026-11-22T12:00:00Z"
 LATENCY_S = 3.0  # every response waits this long: the feeds fit in the budget, their pages do not
 BUDGET_S = 4.5
 
@@ -25,19 +24,8 @@ def _build(workdir: Path, server: FarmServer, budget_s: float) -> subprocess.Com
         f"[build]\nbudget_s = {budget_s}\n\n{feeds}",
         encoding="utf-8",
     )
-    command = [
-        sys.executable,
-        "-m",
-        "digest",
-        "build",
-        "--config",
-        str(config),
-        "--out",
-        str(workdir / "site"),
-    ]
-    return subprocess.run(
-        [*command, "--now", NOW_TEXT], capture_output=True, text=True, timeout=120, check=False
-    )
+    command = build_command(config, workdir / "site", NOW_TEXT)
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_a_spent_budget_publishes_what_is_there_and_the_next_build_goes_on(tmp_path: Path) -> None:
