@@ -421,23 +421,25 @@ def extract_page(url: str, body: bytes, content_type: str) -> PageText:
     return _page_from_document(url, body, document)
 
 
-def _run_trafilatura(url: str, html: str | bytes) -> Any:
+def trafilatura_options() -> dict[str, Any]:
+    """How this tool asks trafilatura for a page's text (the benchmark prices the same call)."""
     # A fresh LRUCache per page: the default cache is global to the process, so what it dedupes
     # would depend on which pages a pool worker happened to see before (non-deterministic output).
+    return {
+        "favor_precision": True,
+        "include_comments": False,
+        "include_tables": False,
+        "include_images": False,
+        "include_links": False,
+        "with_metadata": True,
+        "deduplicate": LRUCache(maxsize=1024),
+        "date_extraction_params": dict(DATE_PARAMS),
+    }
+
+
+def _run_trafilatura(url: str, html: str | bytes) -> Any:
     prune = boilerplate().prune_xpath
-    return trafilatura.bare_extraction(
-        html,
-        url=url,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        include_links=False,
-        with_metadata=True,
-        deduplicate=LRUCache(maxsize=1024),
-        date_extraction_params=dict(DATE_PARAMS),
-        prune_xpath=prune or None,
-    )
+    return trafilatura.bare_extraction(html, url=url, prune_xpath=prune or None, **trafilatura_options())
 
 
 def _decoded(body: bytes, content_type: str) -> str | bytes:

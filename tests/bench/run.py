@@ -313,23 +313,13 @@ def parse_feeds(bodies: Sequence[bytes]) -> None:
 
 
 def extract_pages(bodies: Sequence[bytes]) -> None:
+    """trafilatura alone, called as ``digest.extract`` calls it (our boilerplate pruning is not library cost)."""
     import trafilatura
-    from trafilatura.deduplication import LRUCache
 
-    from digest.extract import DATE_PARAMS
+    from digest.extract import trafilatura_options
 
     for body in bodies:
-        trafilatura.bare_extraction(
-            body,
-            favor_precision=True,
-            include_comments=False,
-            include_tables=False,
-            include_images=False,
-            include_links=False,
-            with_metadata=True,
-            deduplicate=LRUCache(maxsize=1024),
-            date_extraction_params=dict(DATE_PARAMS),
-        )
+        trafilatura.bare_extraction(body, **trafilatura_options())
 
 
 def render_cost(items: Sequence[FarmItem]) -> float:
