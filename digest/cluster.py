@@ -69,6 +69,7 @@ class Features:
     keywords: frozenset[str]
     title: frozenset[str]
     sketch: tuple[int, ...]
+    credits: tuple[str, ...]
     entity_weight: float  # sum of the entities' idf, computed once for every pair it is compared in
     keyword_weight: float
 
@@ -99,13 +100,13 @@ class Weights(dict[str, float]):
         return self[token]
 
 
-def cluster_articles(articles: Sequence[Article]) -> list[Cluster]:
-    entity_sets = [tuple(entity_tokens(article.text)) for article in articles]  # a set weighs 5x more
-    weights = batch_weights(articles, entity_sets)
-    features = [
-        extract_features(a, weights, entities) for a, entities in zip(articles, entity_sets, strict=True)
-    ]
-    del entity_sets
+def cluster_articles(articles: Sequence[Article], traits: Sequence[Traits] | None = None) -> list[Cluster]:
+    """``traits``, when given, are ``traits_of(article)`` for each article, in order (worked out in
+    parallel, or kept from the last build)."""
+    if traits is None:
+        traits = [traits_of(article) for article in articles]
+    weights = batch_weights(articles, traits)
+    features = [features_of(a, t, weights) for a, t in zip(articles, traits, strict=True)]
     links = candidate_links(features, weights)
     groups = merge(features, links, weights)
     outlets = {outlet_key(article.source): article.source for article in articles}
@@ -118,31 +119,63 @@ def cluster_articles(articles: Sequence[Article]) -> list[Cluster]:
 # --- features ------------------------------------------------------------------------------
 
 
-def batch_weights(articles: Sequence[Article], entity_sets: Sequence[Iterable[str]]) -> Weights:
+@dataclass(frozen=True, slots=True)
+class Traits:
+    """What an article alone says about the event it reports, whatever else is in the batch."""
+
+    entities: tuple[str, ...]  # sorted, so a saved value is the same bytes on every run
+    people: frozenset[str]
+    organisations: frozenset[str]
+    places: frozenset[str]
+    quotes: frozenset[int]
+    title: frozenset[str]
+    sketch: tuple[int, ...]
+    credits: tuple[str, ...]  # what follows each credit phrase ("told The Harbour Ledger"), unresolved
+
+
+def traits_of(article: Article) -> Traits:
+    names = lexicon.article_names(article.title, article.text)
+    return Traits(
+        entities=tuple(sorted(entity_tokens(article.text))),
+        people=frozenset(intern(m.name) for m in quotes.find_people(article.text)),
+        organisations=frozenset(o.name for o in lexicon.listed_organisations(names.organisations)),
+        places=frozenset(p.name for p in lexicon.listed_places(names.places) if p.parent),
+        quotes=frozenset(sorted(quote_shingles(article.text))[:QUOTE_SHINGLES]),
+        title=frozenset(map(intern, text.content_tokens(article.title))),  # one copy of each word
+        sketch=tuple(sorted(text.shingles(text.words(article.text), SHINGLE))[:SKETCH]),
+        credits=credit_phrases(article.text),
+    )
+
+
+def traits_of_all(articles: Sequence[Article]) -> list[Traits]:
+    """``traits_of`` for each article: the unit of work an extraction worker is given."""
+    return [traits_of(article) for article in articles]
+
+
+def batch_weights(articles: Sequence[Article], traits: Sequence[Traits]) -> Weights:
     frequencies: Counter[str] = Counter()
-    for article, entities in zip(articles, entity_sets, strict=True):
+    for article, known in zip(articles, traits, strict=True):
         frequencies.update(set(text.article_tokens(article.title, article.text)))
-        frequencies.update(entities)
+        frequencies.update(known.entities)
     return Weights(len(articles), frequencies)
 
 
-def extract_features(article: Article, weights: Weights, entities: Iterable[str]) -> Features:
-    names = lexicon.article_names(article.title, article.text)
-    people = frozenset(intern(m.name) for m in quotes.find_people(article.text))
-    chosen = frozenset(top(entities, weights, ENTITIES))
+def features_of(article: Article, known: Traits, weights: Weights) -> Features:
+    chosen = frozenset(top(known.entities, weights, ENTITIES))
     words = frozenset(keywords(text.article_tokens(article.title, article.text), weights))
     return Features(
         id=article.id,
         time=article.published.timestamp(),
-        people=people,
-        surnames=frozenset(name.split(" ")[-1].lower() for name in people),
+        people=known.people,
+        surnames=frozenset(name.split(" ")[-1].lower() for name in known.people),
         entities=chosen,
-        organisations=frozenset(o.name for o in lexicon.listed_organisations(names.organisations)),
-        places=frozenset(p.name for p in lexicon.listed_places(names.places) if p.parent),
-        quotes=frozenset(sorted(quote_shingles(article.text))[:QUOTE_SHINGLES]),
+        organisations=known.organisations,
+        places=known.places,
+        quotes=known.quotes,
         keywords=words,
-        title=frozenset(map(intern, text.content_tokens(article.title))),  # one copy of each word
-        sketch=tuple(sorted(text.shingles(text.words(article.text), SHINGLE))[:SKETCH]),
+        title=known.title,
+        sketch=known.sketch,
+        credits=known.credits,
         entity_weight=sum(weights.idf(t) for t in chosen),
         keyword_weight=sum(weights.idf(t) for t in words),
     )
@@ -286,9 +319,12 @@ def shared_people(a: Features, b: Features) -> list[str]:
 
 
 def near_spellings(a: Features, b: Features, covered: set[str]) -> list[str]:
+    only_left, only_right = a.people - b.people, b.people - a.people
+    if not only_left or not only_right:  # most pairs: nothing to compare
+        return []
     found = []
-    others = sorted(b.people - a.people)
-    for left in sorted(a.people - b.people):
+    others = sorted(only_right)
+    for left in sorted(only_left):
         if left.split(" ")[-1] not in covered:
             found += [left for right in others if quotes.same_person(left, right)]
     return found
@@ -377,7 +413,8 @@ def make_cluster(
     members = [articles[i] for i in group]
     duplicates = find_duplicates(group, articles, features)
     originals = [a for a in members if a.id not in duplicates]
-    credits = {a.id: credits_by_others(a, outlets) for a in originals}
+    raw_credits = {articles[i].id: features[i].credits for i in group}
+    credits = {a.id: credits_by_others(a, raw_credits[a.id], outlets) for a in originals}
     lead = choose_lead(originals, credits)
     rest = sorted((a for a in members if a.id != lead.id), key=lambda a: (a.published, a.first_seen, a.id))
     ordered = [lead, *(a for a in rest if a.id in credits)]
@@ -442,17 +479,24 @@ def credit_rules() -> CreditRules:
 
 def outlet_credits(content: str, outlets: Mapping[str, str]) -> list[str]:
     """The outlets ``content`` credits, in order of mention; ``outlets`` maps keys of our sources."""
+    return resolved_credits(credit_phrases(content), outlets)
+
+
+def credit_phrases(content: str) -> tuple[str, ...]:
+    """What follows each credit phrase in ``content``, in order: maybe an outlet's name."""
+    return tuple(m.group(1) for m in credit_rules().pattern.finditer(text.fold_quotes(content)))
+
+
+def resolved_credits(phrases: Sequence[str], outlets: Mapping[str, str]) -> list[str]:
     rules = credit_rules()
-    names = (
-        credited_name(m.group(1), outlets, rules) for m in rules.pattern.finditer(text.fold_quotes(content))
-    )
+    names = (credited_name(raw, outlets, rules) for raw in phrases)
     return [name for name in names if name]
 
 
-def credits_by_others(article: Article, outlets: Mapping[str, str]) -> list[str]:
+def credits_by_others(article: Article, phrases: Sequence[str], outlets: Mapping[str, str]) -> list[str]:
     """The outlets ``article`` credits, leaving out its own ("she told The Harbour Ledger" in the Ledger)."""
     own = outlet_key(article.source)
-    return [name for name in outlet_credits(article.text, outlets) if outlet_key(name) != own]
+    return [name for name in resolved_credits(phrases, outlets) if outlet_key(name) != own]
 
 
 def credited_name(raw: str, outlets: Mapping[str, str], rules: CreditRules) -> str:

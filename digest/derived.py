@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 PACKAGE = Path(__file__).parent
 T = TypeVar("T")
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
 @functools.cache
@@ -60,20 +62,34 @@ def reused(store: Store, name: str, inputs: str, compute: Callable[[], T]) -> T:
     return value
 
 
+def reused_each(
+    name: str, items: Sequence[Item], store: Store, compute: Callable[[Sequence[Item]], list[Result]]
+) -> list[Result]:
+    """One value per item: the value the last build saved for an item with the same digest, else
+    ``compute`` of the items not seen before (called once, with all of them). Only the values of
+    these items are saved, so what is no longer asked for does not pile up."""
+    keys = [digest_of(item) for item in items]
+    saved = _loaded(store.derived(name, "per-item"))
+    missing = {key: item for key, item in zip(keys, items, strict=True) if key not in saved}
+    fresh = dict(zip(missing, compute(list(missing.values())) if missing else [], strict=True))
+    values = {key: fresh[key] if key in fresh else saved[key] for key in keys}
+    if fresh or len(values) != len(saved):
+        store.save_derived(name, "per-item", pickle.dumps(values, protocol=5))
+    return [values[key] for key in keys]
+
+
 def judgements_for(
     articles: Sequence[Article], store: Store, judge: Callable[[Sequence[Article]], dict[str, Judgement]]
 ) -> dict[str, Judgement]:
     """Judge only the articles whose text or metadata changed since the last build."""
-    keys = {article.id: digest_of(article) for article in articles}
-    saved = store.derived("judgements", "per-article")
-    known: dict[str, Judgement] = _loaded(saved) if saved is not None else {}
-    fresh = [article for article in articles if keys[article.id] not in known]
-    judged = judge(fresh) if fresh else {}
-    by_key = {keys[a.id]: judged[a.id] if a.id in judged else known[keys[a.id]] for a in articles}
-    if fresh or len(by_key) != len(known):
-        store.save_derived("judgements", "per-article", pickle.dumps(by_key, protocol=5))
+
+    def judged_now(fresh: Sequence[Article]) -> list[Judgement]:
+        judged = judge(fresh)
         store.save_judgements(judged)
-    return {article.id: by_key[keys[article.id]] for article in articles}
+        return [judged[article.id] for article in fresh]
+
+    values = reused_each("judgements", articles, store, judged_now)
+    return {article.id: judgement for article, judgement in zip(articles, values, strict=True)}
 
 
 def stories_for(
@@ -103,9 +119,11 @@ def search_bundle_for(
     return bundle, problems
 
 
-def _loaded(saved: bytes) -> dict[str, Judgement]:
+def _loaded(saved: bytes | None) -> dict[str, Any]:
+    if saved is None:
+        return {}
     try:
         value = pickle.loads(saved)
-    except Exception:  # a damaged value: judge everything again
+    except Exception:  # a damaged value: compute everything again
         return {}
     return value if isinstance(value, dict) else {}

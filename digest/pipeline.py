@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
 
 from digest import curation, derived, fetch
 from digest import editions as editions_stage
@@ -40,13 +39,12 @@ from digest.render import SiteData, render_all, search
 from digest.render.email import render_email_files
 from digest.render.site import render_moved_pages
 from digest.store import Store
+from digest.workers import Workers, worker_pool
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 PAGE_BATCH = 256  # pages fetched, extracted and stored per round: bounds memory at any corpus size
-POOL_MIN_PAGES = 24  # fewer pages are extracted faster in-process than by starting workers
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 
 
@@ -63,17 +61,22 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
     problems: list[Problem] = []
     counts = {"new": 0, "pages": 0}
     rules = curation.curation_for(config)  # first: a broken curation.toml stops the build early
-    if not options.offline:
-        problems += gather_feeds(config, store, options, deadline, counts)
-        problems += gather_pages(config, store, options, deadline, counts)
-        problems += store.pages_not_fetched()
+    with worker_pool(config.build.workers) as workers:
+        if not options.offline:
+            problems += gather_feeds(config, store, options, deadline, counts)
+            problems += gather_pages(config, store, options, deadline, counts, workers)
+            problems += store.pages_not_fetched()
 
-    articles = with_feed_hints(store.articles(options.now, config.editions.max_age_days), config.feeds)
-    judgements = derived.judgements_for(articles, store, judge_articles)
-    kept = [article for article in articles if judgements[article.id].on_topic]
-    composed = derived.stories_for(
-        kept, judgements, config.feeds, store, lambda: compose_stories(kept, judgements, config.feeds)
-    )
+        articles = with_feed_hints(store.articles(options.now, config.editions.max_age_days), config.feeds)
+        judgements = derived.judgements_for(articles, store, lambda fresh: judge_articles(fresh, workers))
+        kept = [article for article in articles if judgements[article.id].on_topic]
+        composed = derived.stories_for(
+            kept,
+            judgements,
+            config.feeds,
+            store,
+            lambda: compose_stories(kept, judgements, config.feeds, store, workers),
+        )
     built_stories, curation_problems = curation.apply_curation(composed, rules)
     built_editions, note_problems = curation.apply_notes(
         editions_stage.assign(built_stories, store, config.editions, options.now), rules
@@ -144,7 +147,12 @@ def gather_feeds(
 
 
 def gather_pages(
-    config: Config, store: Store, options: BuildOptions, deadline: float, counts: dict[str, int]
+    config: Config,
+    store: Store,
+    options: BuildOptions,
+    deadline: float,
+    counts: dict[str, int],
+    workers: Workers,
 ) -> list[Problem]:
     """Fetch and extract each new article page once; fall back to the feed's text, saying why.
 
@@ -155,12 +163,13 @@ def gather_pages(
     if not entries:
         return []  # a rebuild with nothing new never starts the extraction processes
     tick = _ticker(options, "articles", len(entries))
-    with extraction_pool(config.build.workers, len(entries)) as pool:
-        for start in range(0, len(entries), PAGE_BATCH):
-            if time.monotonic() > deadline:
-                return [budget_spent(len(entries) - counts["pages"], config.build.budget_s)]
-            pages = fetch_and_extract(entries[start : start + PAGE_BATCH], config, deadline, tick, pool)
-            counts["pages"] += store.save_pages(pages, options.now)
+    executor = workers.executor(len(entries))  # started here, before any fetch thread exists
+    for start in range(0, len(entries), PAGE_BATCH):
+        if time.monotonic() > deadline:
+            return [budget_spent(len(entries) - counts["pages"], config.build.budget_s)]
+        batch = entries[start : start + PAGE_BATCH]
+        pages = fetch_and_extract(batch, config, deadline, tick, lambda *job: workers.submit(executor, *job))
+        counts["pages"] += store.save_pages(pages, options.now)
     left = len(entries) - counts["pages"]
     return [budget_spent(left, config.build.budget_s)] if left else []
 
@@ -170,25 +179,12 @@ def budget_spent(pages_left: int, budget_s: float) -> Problem:
     return Problem("build", "budget", detail)
 
 
-@contextmanager
-def extraction_pool(workers: int, jobs: int) -> Iterator[Executor]:
-    """Worker processes for trafilatura, started before any fetch thread exists (fork is then safe)."""
-    if workers <= 1 or jobs < POOL_MIN_PAGES:
-        with InlineExecutor() as inline:
-            yield inline
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for ready in [pool.submit(int) for _ in range(workers)]:
-            ready.result()
-        yield pool
-
-
 def fetch_and_extract(
     entries: Sequence[Entry],
     config: Config,
     deadline: float,
     tick: Callable[[object], None] | None,
-    pool: Executor,
+    submit: Callable[..., Future[PageText]],
 ) -> list[PageText]:
     """Each page goes to an extraction process as soon as it arrives, while the rest still download."""
     from digest import extract
@@ -200,7 +196,7 @@ def fetch_and_extract(
         if tick is not None:
             tick(result)
         if is_html_page(result) and result.url not in extracting:
-            extracting[result.url] = pool.submit(
+            extracting[result.url] = submit(
                 extract.extract_page, result.url, result.body, result.content_type
             )
 
@@ -232,30 +228,34 @@ def page_of(entry: Entry, result: FetchResult, extracting: Future[PageText] | No
     return page if page.text else extract.fallback_page(entry, page.fallback_reason or "no text found")
 
 
-class InlineExecutor(Executor):
-    """Runs each job at once in this process: for one core, or too few pages to pay for processes."""
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        future: Future[T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:
-            future.set_exception(exc)
-        return future
+def judge_articles(articles: Sequence[Article], workers: Workers) -> dict[str, Judgement]:
+    judged = workers.map_chunks(judge_chunk, articles)
+    return {article.id: judgement for article, judgement in zip(articles, judged, strict=True)}
 
 
-def judge_articles(articles: Sequence[Article]) -> dict[str, Judgement]:
+def judge_chunk(articles: Sequence[Article]) -> list[Judgement]:
+    """The relevance judgements of ``articles``, in their order: a worker's unit of work."""
     from digest import relevance
 
-    return relevance.judge_all(articles)
+    judged = relevance.judge_all(articles)
+    return [judged[article.id] for article in articles]
 
 
 def compose_stories(
-    kept: Sequence[Article], judgements: Mapping[str, Judgement], feeds: Sequence[FeedSource]
+    kept: Sequence[Article],
+    judgements: Mapping[str, Judgement],
+    feeds: Sequence[FeedSource],
+    store: Store,
+    workers: Workers,
 ) -> list[Story]:
-    from digest import stories
+    """Cluster, then compose each cluster's story. What an article alone says (its traits) and the
+    story of a cluster whose members did not change are the last build's when the inputs are the same."""
+    from digest import cluster, stories
 
-    return stories.compose_stories(kept, judgements, feeds)
+    traits = derived.reused_each("traits", kept, store, partial(workers.map_chunks, cluster.traits_of_all))
+    jobs = stories.story_jobs(cluster.cluster_articles(kept, traits), kept, judgements, feeds)
+    composed = derived.reused_each("stories", jobs, store, partial(workers.map_chunks, stories.compose_jobs))
+    return stories.in_story_order(composed)
 
 
 def with_feed_hints(articles: Sequence[Article], feeds: Sequence[FeedSource]) -> list[Article]:

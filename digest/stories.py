@@ -10,10 +10,10 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from digest import lexicon, quotes, text
-from digest.cluster import cluster_articles
+from digest.cluster import Traits, cluster_articles
 from digest.records import Article, Cluster, FeedSource, Judgement, Quote, Source, Story, Tags
 from digest.summarize import summarize
 from digest.tag import tag_story
@@ -24,10 +24,51 @@ SAME_QUOTE_SHARE = 0.9  # of the shorter quote's words found, in order, in the l
 
 
 def compose_stories(
-    articles: Sequence[Article], judgements: Mapping[str, Judgement], feeds: Sequence[FeedSource]
+    articles: Sequence[Article],
+    judgements: Mapping[str, Judgement],
+    feeds: Sequence[FeedSource],
+    traits: Sequence[Traits] | None = None,
 ) -> list[Story]:
+    jobs = story_jobs(cluster_articles(articles, traits), articles, judgements, feeds)
+    return in_story_order(compose_jobs(jobs))
+
+
+@dataclass(frozen=True, slots=True)
+class StoryJob:
+    """All that composing one cluster's story reads: a unit of work for a worker, and the key under
+    which the story is kept for the next build."""
+
+    cluster: Cluster
+    members: tuple[Article, ...]
+    judgements: tuple[tuple[str, Judgement], ...]
+    feeds: tuple[FeedSource, ...]  # only the feeds of the members
+
+
+def story_jobs(
+    clusters: Sequence[Cluster],
+    articles: Sequence[Article],
+    judgements: Mapping[str, Judgement],
+    feeds: Sequence[FeedSource],
+) -> list[StoryJob]:
     by_id = {article.id: article for article in articles}
-    built = [compose_story(cluster, by_id, judgements, feeds) for cluster in cluster_articles(articles)]
+    feeds_by_url = {feed.url: feed for feed in feeds}
+    jobs = []
+    for cluster in clusters:
+        members = tuple(by_id[i] for i in cluster.article_ids)
+        urls = sorted({a.feed_url for a in members if a.feed_url in feeds_by_url})
+        judged = tuple((a.id, judgements[a.id]) for a in members if a.id in judgements)
+        jobs.append(StoryJob(cluster, members, judged, tuple(feeds_by_url[url] for url in urls)))
+    return jobs
+
+
+def compose_jobs(jobs: Sequence[StoryJob]) -> list[Story]:
+    return [
+        compose_story(job.cluster, {a.id: a for a in job.members}, dict(job.judgements), job.feeds)
+        for job in jobs
+    ]
+
+
+def in_story_order(built: Sequence[Story]) -> list[Story]:
     return sorted(built, key=lambda story: (-story.published.timestamp(), story.id))
 
 

@@ -97,3 +97,18 @@ def test_a_failed_search_index_is_not_reused(tmp_path: Path) -> None:
             [],
         )
     assert attempts == [1, 2]
+
+
+def test_each_value_is_computed_once_and_values_no_longer_asked_for_are_dropped(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+
+    def lengths(items: Sequence[str]) -> list[int]:
+        calls.append(list(items))
+        return [len(item) for item in items]
+
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert derived.reused_each("lengths", ["a", "bb"], store, lengths) == [1, 2]
+        assert derived.reused_each("lengths", ["bb", "ccc", "a"], store, lengths) == [2, 3, 1]
+        assert derived.reused_each("lengths", ["ccc"], store, lengths) == [3]
+        assert derived.reused_each("lengths", ["a"], store, lengths) == [1]
+    assert calls == [["a", "bb"], ["ccc"], ["a"]]  # "a" was dropped when a build no longer had it

@@ -1,0 +1,106 @@
+"""Worker processes for the CPU-bound stages: page extraction, relevance, cluster traits, stories.
+
+One pool per build, started when first needed, so a rebuild with nothing new never starts it. The
+pool is forked: the first page extraction starts it before any fetch thread exists. Work goes out in
+chunks and comes back in the order it went, so a build's output never depends on which worker was
+faster. A worker that dies (out of memory, killed) costs its chunk being done again in this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+MIN_JOBS = 24  # fewer jobs are done faster in this process than by starting workers
+CHUNKS_PER_WORKER = 4  # enough chunks that one slow chunk does not leave a core idle
+
+
+class InlineExecutor(Executor):
+    """Runs each job at once in this process: for one core, or too few jobs to pay for processes."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+INLINE = InlineExecutor()
+
+
+class Workers:
+    """The build's worker processes (``count`` of them), started on first use."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+
+    def executor(self, jobs: int) -> Executor:
+        """Where ``jobs`` jobs are best run: the pool, or this process when they are too few."""
+        if self.count <= 1 or jobs < MIN_JOBS:
+            return INLINE
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.count)
+            for ready in [self._pool.submit(int) for _ in range(self.count)]:
+                ready.result()  # every worker forked now, not later from a thread
+        return self._pool
+
+    def map_chunks(
+        self, work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item]
+    ) -> list[Result]:
+        """``work(items)``, done in chunks spread over the workers; results in the order of ``items``."""
+        executor = self.executor(len(items))
+        if executor is INLINE:
+            return work(items)
+        size = math.ceil(len(items) / (self.count * CHUNKS_PER_WORKER))
+        chunks = [items[start : start + size] for start in range(0, len(items), size)]
+        futures = [self.submit(executor, work, chunk) for chunk in chunks]
+        results: list[Result] = []
+        for chunk, future in zip(chunks, futures, strict=True):
+            results += done_or_again(future, work, chunk)
+        return results
+
+    def submit(self, executor: Executor, fn: Callable[..., T], /, *args: Any) -> Future[T]:
+        """``executor.submit``; once the pool is broken, every later job runs in this process."""
+        try:
+            return executor.submit(fn, *args)
+        except BrokenProcessPool as exc:
+            log.warning("the worker processes are gone (%s); going on in the main process", exc)
+            self.count = 1
+            return INLINE.submit(fn, *args)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+def done_or_again(
+    future: Future[list[Result]], work: Callable[[Sequence[Item]], list[Result]], chunk: Sequence[Item]
+) -> list[Result]:
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        log.warning("a worker process died (%s); doing its %d jobs in the main process", exc, len(chunk))
+        return work(chunk)
+
+
+@contextmanager
+def worker_pool(count: int) -> Iterator[Workers]:
+    workers = Workers(count)
+    try:
+        yield workers
+    finally:
+        workers.close()
