@@ -30,7 +30,10 @@ PARTICLES = r"(?:de|van|von|der|den|da|di|du|le|la|al|bin|dos|del|ter|ten)"
 LOOK_BACK = 40
 SENTENCE_END = re.compile(r"(?:[.!?\"]\s+|\n)$")
 HONORIFIC_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Lt|Sgt|Det|Prof|Rev)\.?\s+$")
-NAME_RUN = re.compile(rf"(?<![\w'])(?:{NAME_TOKEN})(?:[ ](?:{PARTICLES}[ ])?{NAME_TOKEN})*")
+# Two words or more: a single word is never a whole name, and the scan then skips every lone
+# capitalised word instead of checking each as a person (the runs it finds are those the same
+# pattern with ``*`` finds that hold a space).
+NAME_RUN = re.compile(rf"(?<![\w'])(?:{NAME_TOKEN})(?:[ ](?:{PARTICLES}[ ])?{NAME_TOKEN})+")
 WORD_OR_ELIDED = re.compile(r"[\w'-]+")
 PRONOUNS = ("he", "she", "they")
 PERSON_NAME = rf"{NAME_TOKEN}(?:\s+(?:{PARTICLES}\s+)?{NAME_TOKEN}){{1,3}}"
@@ -134,8 +137,6 @@ def word_counts(folded: str) -> Counter[str]:
 
 def person_at(folded: str, match: re.Match[str], counts: Counter[str]) -> Mention | None:
     """The name at the end of a capitalised run; the words before it ("Labour MP") are its office."""
-    if " " not in match.group(0):
-        return None  # a single word is never a whole name
     rules = lexicon.taxonomy().people
     run = match.group(0).split(" ")
     run[-1] = strip_possessive(run[-1])
