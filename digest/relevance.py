@@ -16,12 +16,14 @@ compared only where its first word is. This finds exactly what the patterns of
 from __future__ import annotations
 
 import functools
+import heapq
 import itertools
 import logging
+import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from digest import lexicon, text
 from digest.lexicon import Concept, Taxonomy
@@ -59,7 +61,7 @@ class Reading:
     near_misses: tuple[str, ...]
     hits: dict[re.Pattern[str], list[Hit]]  # each matching pattern's matches, in text order
     tokens: tuple[Tokens | None, ...]  # the title's words, then each paragraph's (None: unreadable)
-    sense_cut: bool = False  # a near-miss phrase ran into a paragraph's end (or a text was unreadable)
+    sense_cut: bool = False  # a near-miss phrase may run on into the next paragraph (or one was unreadable)
 
     def text_of(self, number: int) -> str:
         return self.paragraphs[number - 1] if number else self.title
@@ -114,17 +116,19 @@ def scan(
 ) -> Reading:
     parts = tuple(text.paragraphs(body))
     tokens = tuple(Tokens.of(content) for content in (title, *parts))
-    hits: dict[re.Pattern[str], list[Hit]] = defaultdict(list)
+    by_list: dict[int, list[Hit]] = defaultdict(list)
     cut = False
     for number, (content, words) in enumerate(zip((title, *parts), tokens, strict=True)):
-        spans, cut_here = index.find(content, words)
-        cut = cut or cut_here
-        for pattern, found in spans.items():
-            hits[pattern] += [(number, start, end) for start, end in found]
+        spans, cut_here = index.find_numbered(content, words)
+        # a sense cut short matters only where a paragraph follows: the title is masked alone
+        cut = cut or (cut_here and 0 < number < len(parts))
+        for term_list, found in spans.items():
+            by_list[term_list] += [(number, start, end) for start, end in found]
+    hits = {index.numbered[term_list]: found for term_list, found in by_list.items()}
     online_texts = {number for number, _, _ in hits.get(taxonomy.online, ())}
     online = tuple(number in online_texts for number in range(1, len(parts) + 1))
     title_online = 0 in online_texts or (bool(online) and online[0])
-    return Reading(title, parts, online, title_online, near_misses, dict(hits), tokens, cut)
+    return Reading(title, parts, online, title_online, near_misses, hits, tokens, cut)
 
 
 def may_mask(reading: Reading, taxonomy: Taxonomy, index: TermIndex) -> bool:
@@ -250,18 +254,28 @@ def deciding_sentences(
     reading: Reading, harms: list[ConceptScore], responses: list[ConceptScore]
 ) -> list[str]:
     """The sentences naming the most matched terms, harm terms counting double."""
-    harm_terms = Wordings(t for c in harms for t in c.terms)
-    response_terms = Wordings(t for c in responses for t in c.terms)
-    ranked: list[tuple[int, int, str]] = []
+    harm_terms = wordings(tuple(t for c in harms for t in c.terms))
+    response_terms = wordings(tuple(t for c in responses for t in c.terms))
+    ranked: list[tuple[int, int, str]] = []  # -weight, then the first come first
+    to_beat = 0
     for part, words in zip(reading.paragraphs, reading.tokens[1:], strict=True):
-        if not (harm_terms.may_occur(words) or response_terms.may_occur(words)):
+        # splitting into sentences costs most: only where one could weigh more than the runner-up
+        if 2 * harm_terms.most(words) + response_terms.most(words) <= to_beat:
             continue
         for sentence in text.split_sentences(part):
             tokens = Tokens.of(sentence)
             weight = 2 * harm_terms.count(sentence, tokens) + response_terms.count(sentence, tokens)
             if weight:
-                ranked.append((-weight, len(ranked), text.normalise_space(sentence)))
-    return [sentence for _, _, sentence in sorted(ranked)[:EVIDENCE_SENTENCES]]
+                ranked.append((-weight, len(ranked), sentence))
+        to_beat = weight_to_beat(ranked)
+    return [text.normalise_space(sentence) for _, _, sentence in sorted(ranked)[:EVIDENCE_SENTENCES]]
+
+
+def weight_to_beat(ranked: list[tuple[int, int, str]]) -> int:
+    """The weight of the last evidence sentence so far (a tie goes to the earlier sentence), or 0."""
+    if len(ranked) < EVIDENCE_SENTENCES:
+        return 0
+    return -heapq.nsmallest(EVIDENCE_SENTENCES, ranked)[-1][0]
 
 
 def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
@@ -275,6 +289,12 @@ def count_matches(pattern: re.Pattern[str] | None, sentence: str) -> int:
     return 0 if pattern is None else len(pattern.findall(sentence))
 
 
+@functools.lru_cache(maxsize=1024)
+def wordings(terms: tuple[str, ...]) -> Wordings:
+    """Articles on one subject match the same terms: their wordings are prepared once."""
+    return Wordings(terms)
+
+
 class Wordings:
     """Matched terms' wordings, counted in a sentence as ``term_pattern`` counts them: as written,
     as whole words, longest first."""
@@ -285,14 +305,29 @@ class Wordings:
         readable = [wording_of(wording) for wording in self.ordered]
         self.readable = None not in readable
         self.by_word: dict[str, list[Wording]] = defaultdict(list)
+        preceding: dict[str, set[str]] = defaultdict(set)
         for wording in filter(None, readable):
             self.by_word[wording.words[0]].append(wording)
-        # a word each wording needs, the longest (rarest): "law" of "the law"
-        self.needed = frozenset(max(w.words, key=len) for w in filter(None, readable))
+            if len(wording.words) > 1:
+                preceding[wording.words[1]].add(wording.words[0])
+        # each wording is looked for by its second word, rarer than the first ("law" of "the law"),
+        # with the words that may come before it; a one-word wording by its word, after any word
+        alone = {wording.words[0]: None for wording in filter(None, readable) if len(wording.words) == 1}
+        self.keys: dict[str, set[str] | None] = {**preceding, **alone}
 
-    def may_occur(self, tokens: Tokens | None) -> bool:
-        """False when no sentence of the paragraph can hold a wording: a word each needs is missing."""
-        return tokens is None or not self.readable or not self.needed.isdisjoint(tokens.words)
+    def most(self, tokens: Tokens | None) -> float:
+        """How many wordings a sentence of the text can hold at most: the places where one may be,
+        judged by two words, as counted wordings do not overlap (without bound when the text is
+        not read as words)."""
+        if tokens is None or not self.readable:
+            return math.inf
+        words, keys = tokens.words, self.keys
+        places = 0
+        for position in itertools.compress(itertools.count(), map(keys.__contains__, words)):
+            before = keys[words[position]]
+            if before is None or (position > 0 and words[position - 1] in before):
+                places += 1
+        return places
 
     def count(self, sentence: str, tokens: Tokens | None) -> int:
         if tokens is None or not self.readable:
@@ -300,7 +335,7 @@ class Wordings:
                 self.pattern = term_pattern(self.ordered)
             return count_matches(self.pattern, sentence)
         total, free = 0, 0
-        for position in [p for p, word in enumerate(tokens.words) if word in self.by_word]:
+        for position in itertools.compress(itertools.count(), map(self.by_word.__contains__, tokens.words)):
             if position < free:
                 continue
             found = next((w for w in self.by_word[tokens.words[position]] if w.at(tokens, position)), None)
@@ -335,6 +370,7 @@ class Wording:
         )
 
 
+@functools.lru_cache(maxsize=CACHE_LIMIT)
 def wording_of(wording: str) -> Wording | None:
     """None for a wording that does not begin with a word or holds a character only re compares right."""
     folded = fold(wording)
@@ -381,7 +417,7 @@ class Tokens:
     text: str  # lower-cased, as long as the original
     words: list[str]
     gaps: list[str]  # gaps[k] comes before words[k]; the last one after the last word
-    ends: list[int] = field(default_factory=list)  # where each gap and word ends: gap, word, ..., gap
+    offsets: list[int]  # where each gap and word ends: gap, word, ..., gap
 
     @classmethod
     def of(cls, content: str) -> Tokens | None:
@@ -389,19 +425,13 @@ class Tokens:
         if folded is None:
             return None
         parts = WORD_SPLIT.split(folded)
-        return cls(folded, parts[1::2], parts[0::2])
+        return cls(folded, parts[1::2], parts[0::2], list(itertools.accumulate(map(len, parts))))
 
     def start(self, word: int) -> int:
-        return self.offsets()[2 * word]
+        return self.offsets[2 * word]
 
     def end(self, word: int) -> int:
-        return self.offsets()[2 * word + 1]
-
-    def offsets(self) -> list[int]:
-        if not self.ends:
-            parts = itertools.chain.from_iterable(zip(self.gaps[:-1], self.words, strict=True))
-            self.ends = list(itertools.accumulate(map(len, parts)))
-        return self.ends
+        return self.offsets[2 * word + 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,10 +443,14 @@ class Phrase:
     prefix: bool  # a star right after the last word: the text's word only begins with it
     tail: re.Pattern[str] | None  # what must follow the last word: punctuation, a star's ending
 
+    def second(self) -> str | None:
+        """The word that must follow the first, or None when any may (a lone word, a stem)."""
+        return self.words[1] if len(self.words) > 2 or (len(self.words) == 2 and not self.prefix) else None
+
     def end_at(self, tokens: Tokens, first: int) -> int | None:
         """Where the phrase ends when it begins at word ``first``; None when it does not match there."""
         last = first + len(self.words) - 1
-        if last >= len(tokens.words) or not self.goes_on(tokens, first, len(self.words)):
+        if last >= len(tokens.words) or (last > first and not self.goes_on(tokens, first, len(self.words))):
             return None
         end = tokens.start(last) + len(self.words[-1]) if self.prefix else tokens.end(last)
         if self.tail is None:
@@ -479,25 +513,52 @@ def gap_pattern(gap: str) -> str:
     return lexicon.TERM_GAP.join(literals)
 
 
-Entry = tuple[int, re.Pattern[str], Phrase]  # the term's rank, its list's pattern, the term
+Entry = tuple[int, int, Phrase]  # the term's rank, its list's number, the term
+Groups = tuple[tuple[int, tuple[Phrase, ...]], ...]  # the terms of each list (by number), in term order
 
 
 @dataclass(frozen=True, slots=True)
 class Candidates:
-    """The terms a word may begin."""
+    """The terms a word may begin, sorted by the word after it: "the" begins only "the law", so
+    most places are passed over at once."""
 
-    groups: tuple[tuple[re.Pattern[str], tuple[Phrase, ...]], ...]  # per pattern, in term order
-    next_words: frozenset[str] | None  # every term goes on with one of these words; None: not all do
+    every: Groups  # for the text's last word, where a term may run on into the next text
+    loose: Groups  # the terms any word may follow: a lone word, a stem
+    after: dict[str, Groups]  # for a next word, the loose terms and those that go on with it
 
-    def may_go_on(self, following: str | None) -> bool:
-        """False when no term can begin here, judged by the next word alone: "the" begins only
-        "the law", so most places are passed over at once."""
-        return self.next_words is None or following is None or following in self.next_words
+    def before(self, following: str | None) -> Groups:
+        if following is None:
+            return self.every
+        return self.after.get(following, self.loose)
+
+
+def grouped(entries: Iterable[Entry]) -> Groups:
+    by_list: dict[int, list[Phrase]] = defaultdict(list)
+    for _, number, phrase in sorted(entries, key=lambda entry: entry[0]):
+        by_list[number].append(phrase)
+    return tuple((number, tuple(phrases)) for number, phrases in by_list.items())
+
+
+class LookedUp(dict[str, Candidates | None]):
+    """Words with the terms each may begin (None: none), looked up when first met."""
+
+    def __init__(self, look_up: Callable[[str], Candidates | None]) -> None:
+        super().__init__()
+        self.look_up = look_up
+
+    def __missing__(self, word: str) -> Candidates | None:
+        if len(self) >= CACHE_LIMIT:
+            self.clear()
+        candidates = self[word] = self.look_up(word)
+        return candidates
 
 
 class TermIndex:
     """The taxonomy's term lists, each under the pattern compiled from it, looked up by first word
-    (a lone word with a trailing star by its stem, found by length)."""
+    (a lone word with a trailing star by its stem, found by length).
+
+    Inside, a list goes by its number, not its pattern: hashing a pattern goes over its whole
+    compiled code, each time."""
 
     def __init__(
         self, lists: Iterable[tuple[re.Pattern[str], Sequence[str]]], watched: Iterable[re.Pattern[str]]
@@ -505,18 +566,21 @@ class TermIndex:
         self.by_word: dict[str, list[Entry]] = defaultdict(list)
         self.by_stem: dict[int, dict[str, list[Entry]]] = defaultdict(lambda: defaultdict(list))
         self.patterns = dict(lists)
+        self.numbered = list(self.patterns)
         self.regex_only: set[re.Pattern[str]] = set()
-        self.watched = frozenset(watched)  # near-miss senses: is one cut short by a paragraph's end?
-        self.cache: dict[str, Candidates] = {}
+        watched = frozenset(watched)  # near-miss senses: is one cut short by a paragraph's end?
+        self.watched = {number for number, pattern in enumerate(self.numbered) if pattern in watched}
+        self.words = LookedUp(self.look_up)
         rank = itertools.count()
-        for pattern, terms in self.patterns.items():
+        for number, (pattern, terms) in enumerate(self.patterns.items()):
             ordered = sorted(set(terms), key=lambda t: (-len(t), t))  # as lexicon.compile_terms
             phrases = [phrase for phrase in map(phrase_of, ordered) if phrase is not None]
             if not ordered or len(phrases) < len(ordered):
                 self.regex_only.add(pattern)
                 continue
             for phrase in phrases:
-                self.add((next(rank), pattern, phrase))
+                self.add((next(rank), number, phrase))
+        self.regex_numbers = [n for n, pattern in enumerate(self.numbered) if pattern in self.regex_only]
 
     def add(self, entry: Entry) -> None:
         phrase = entry[2]
@@ -525,63 +589,63 @@ class TermIndex:
         else:
             self.by_word[phrase.words[0]].append(entry)
 
-    def look_up(self, word: str) -> Candidates:
+    def look_up(self, word: str) -> Candidates | None:
         entries = list(self.by_word.get(word, ()))
         for length, stems in self.by_stem.items():
             entries += stems.get(word[:length], ()) if length <= len(word) else ()
-        by_pattern: dict[re.Pattern[str], list[Phrase]] = defaultdict(list)
-        for _, pattern, phrase in sorted(entries, key=lambda entry: entry[0]):
-            by_pattern[pattern].append(phrase)
-        phrases = [phrase for _, _, phrase in entries]
-        whole_seconds = all(len(p.words) > 2 or (len(p.words) == 2 and not p.prefix) for p in phrases)
+        if not entries:
+            return None
+        loose = [entry for entry in entries if entry[2].second() is None]
+        seconds = {word for word in (entry[2].second() for entry in entries) if word is not None}
         return Candidates(
-            tuple((pattern, tuple(group)) for pattern, group in by_pattern.items()),
-            frozenset(phrase.words[1] for phrase in phrases) if whole_seconds else None,
+            grouped(entries),
+            grouped(loose),
+            {second: grouped(e for e in entries if e[2].second() in (None, second)) for second in seconds},
         )
 
     def find(self, content: str, tokens: Tokens | None) -> tuple[dict[re.Pattern[str], list[Span]], bool]:
         """Each pattern's matches in the text, as its finditer gives them, and whether a watched
         phrase ran into the text's end. An unreadable text is left to the patterns."""
+        spans, cut = self.find_numbered(content, tokens)
+        return {self.numbered[number]: found for number, found in spans.items()}, cut
+
+    def find_numbered(self, content: str, tokens: Tokens | None) -> tuple[dict[int, list[Span]], bool]:
+        """``find`` with each list by its number."""
         if tokens is None:
-            return self.by_patterns(content, self.patterns), True
+            return self.by_patterns(content, range(len(self.numbered))), True
         spans, cut = self.find_words(tokens)
-        spans.update(self.by_patterns(content, self.regex_only))
+        spans.update(self.by_patterns(content, self.regex_numbers))
         return spans, cut
 
-    def find_words(self, tokens: Tokens) -> tuple[dict[re.Pattern[str], list[Span]], bool]:
-        spans: dict[re.Pattern[str], list[Span]] = defaultdict(list)
-        free: dict[re.Pattern[str], int] = {}  # a pattern's next match starts here or later
+    def find_words(self, tokens: Tokens) -> tuple[dict[int, list[Span]], bool]:
+        spans: dict[int, list[Span]] = defaultdict(list)
+        free: dict[int, int] = {}  # a list's next match starts here or later
         cut = False
-        cache = self.cache
-        new = set(tokens.words).difference(cache)
-        if len(cache) + len(new) > CACHE_LIMIT:
-            cache.clear()
-            new = set(tokens.words)
-        for word in new:
-            cache[word] = self.look_up(word)
-        words = tokens.words
-        live = {word for word in set(words) if cache[word].groups}
-        for position in [p for p, word in enumerate(words) if word in live]:
-            candidates = cache[words[position]]
-            if not candidates.may_go_on(words[position + 1] if position + 1 < len(words) else None):
+        words, looked_up = tokens.words, self.words
+        for position in itertools.compress(itertools.count(), map(looked_up.__getitem__, words)):
+            candidates = looked_up[words[position]]
+            assert candidates is not None  # compress passed only words that begin terms
+            groups = candidates.before(words[position + 1] if position + 1 < len(words) else None)
+            if not groups:
                 continue
             start = tokens.start(position)
-            for pattern, phrases in candidates.groups:
-                if free.get(pattern, 0) > start:
+            for number, phrases in groups:
+                if free.get(number, 0) > start:
                     continue
                 for phrase in phrases:
                     end = phrase.end_at(tokens, position)
                     if end is not None:
-                        spans[pattern].append((start, end))
-                        free[pattern] = end
+                        spans[number].append((start, end))
+                        free[number] = end
                         break
-                    cut = cut or (pattern in self.watched and phrase.cut_at(tokens, position))
+                    cut = cut or (number in self.watched and phrase.cut_at(tokens, position))
         return spans, cut
 
-    @staticmethod
-    def by_patterns(content: str, patterns: Iterable[re.Pattern[str]]) -> dict[re.Pattern[str], list[Span]]:
-        found = {pattern: [match.span() for match in pattern.finditer(content)] for pattern in patterns}
-        return {pattern: spans for pattern, spans in found.items() if spans}
+    def by_patterns(self, content: str, numbers: Iterable[int]) -> dict[int, list[Span]]:
+        found = {
+            number: [match.span() for match in self.numbered[number].finditer(content)] for number in numbers
+        }
+        return {number: spans for number, spans in found.items() if spans}
 
 
 @functools.lru_cache(maxsize=8)
