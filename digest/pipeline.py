@@ -254,7 +254,9 @@ def compose_stories(
 
     traits = derived.reused_each("traits", kept, store, partial(workers.map_chunks, cluster.traits_of_all))
     jobs = stories.story_jobs(cluster.cluster_articles(kept, traits), kept, judgements, feeds)
-    composed = derived.reused_each("stories", jobs, store, partial(workers.map_chunks, stories.compose_jobs))
+    composed = derived.reused_each(
+        "cluster stories", jobs, store, partial(workers.map_chunks, stories.compose_jobs)
+    )
     return stories.in_story_order(composed)
 
 
