@@ -43,7 +43,7 @@ from tests.faults.helpers import (
 )
 
 KILLS = 21
-KILLS_PER_STORE = 3  # then a fresh store: fetching and extraction start over (a warm rebuild is quick)
+KILLS_PER_STORE = 2  # then a fresh store: fetching and extraction start over (a warm rebuild is quick)
 PUBLISH_KILL_EVERY = 3  # every third kill aims at the publishing step
 PUBLISH_WINDOW_S = 0.12  # after the output is first touched: writing the tree, the swap, the cleanup
 SEED = 20261122
