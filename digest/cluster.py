@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from digest import lexicon, quotes, text
 from digest.records import Article, Cluster
@@ -74,13 +75,12 @@ class Features:
     keyword_weight: float
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):  # a tuple: made for every pair scored, faster to build than a frozen dataclass
     left: int
     right: int
     score: float
     conflict: str  # why these two cannot be one story ("" when they can)
-    duplicate: float
+    duplicate: float  # the texts' resemblance when one is a copy of the other, else 0.0
 
 
 class Weights(dict[str, float]):
@@ -91,6 +91,10 @@ class Weights(dict[str, float]):
         super().__init__()
         self.total = total
         self.frequencies = frequencies
+        # Tokens in more than a few articles: far fewer than the rare ones, so ``rare_count`` takes
+        # the shared names found here from all the shared names.
+        limit = max(2, total // 200)
+        self.common = frozenset(token for token, count in frequencies.items() if count > limit)
 
     def __missing__(self, token: str) -> float:
         value = self[token] = math.log(1 + self.total / (1 + self.frequencies.get(token, 0))) + 0.1
@@ -200,13 +204,21 @@ def entity_tokens(content: str) -> set[str]:
 
 
 def top(tokens: Iterable[str], weights: Weights, count: int) -> list[str]:
-    return sorted(tokens, key=lambda t: (-weights.idf(t), t))[:count]
+    """The ``count`` rarest tokens, ties in alphabetical order."""
+    listed = list(tokens)
+    return first_ranked([-weights[t] for t in listed], listed, count)
 
 
 def keywords(tokens: Iterable[str], weights: Weights) -> list[str]:
     counts = Counter(tokens)
-    ranked = sorted(counts, key=lambda t: (-counts[t] * weights.idf(t), t))
-    return [intern(token) for token in ranked[:KEYWORDS]]
+    ranks = [-n * weights[t] for t, n in counts.items()]  # the most weight (count x idf) first
+    return [intern(token) for token in first_ranked(ranks, counts, KEYWORDS)]
+
+
+def first_ranked(ranks: list[float], tokens: Iterable[str], count: int) -> list[str]:
+    """Tokens by rank, then alphabetically: sorting (rank, token) pairs compares in C, where a key
+    function would be called once per token."""
+    return [token for _, token in sorted(zip(ranks, tokens, strict=True))[:count]]
 
 
 def quote_shingles(content: str) -> set[int]:
@@ -241,15 +253,16 @@ def candidate_links(features: Sequence[Features], weights: Weights) -> list[Link
         current = features[index]
         while active and features[active[0]].time < current.time - WINDOW_S:
             evict(active.popleft(), features, postings)
-        shared: Counter[int] = Counter()
+        hits: list[int] = []  # counted once at the end: one Counter.update per key costs more
         for key, weight in blocking_keys(current):
             posting = postings.setdefault(key, [])
             if len(posting) <= POSTING_CAP:
-                shared.update(posting * weight)  # each article in it counts ``weight`` times
+                hits += posting * weight  # each article in it counts ``weight`` times
                 posting.append(index)
-        for other, strength in sorted(shared.items()):
-            if strength >= 3:
-                links.append(score_pair(other, index, features, weights))
+        for other in sorted(other for other, strength in Counter(hits).items() if strength >= 3):
+            link = score_pair(other, index, features, weights)
+            if link.score >= MERGE_SCORE:  # merging stops at weaker links: kept, they only cost memory
+                links.append(link)
         active.append(index)
     return links
 
@@ -268,7 +281,7 @@ def evict(index: int, features: Sequence[Features], postings: dict[int, list[int
 
 def score_pair(left: int, right: int, features: Sequence[Features], weights: Weights) -> Link:
     a, b = features[left], features[right]
-    duplicate = resemblance(a.sketch, b.sketch)
+    duplicate = copy_resemblance(a.sketch, b.sketch)
     quote_share = overlap_share(a.quotes, b.quotes)
     people = shared_people(a, b)
     names = a.entities & b.entities
@@ -294,9 +307,7 @@ def score_pair(left: int, right: int, features: Sequence[Features], weights: Wei
 def rare_count(names: frozenset[str], weights: Weights) -> int:
     """How many of the shared names and numbers almost no other article in the batch uses:
     "Driftboard", "1.05"."""
-    limit = max(2, weights.total // 200)
-    frequencies = weights.frequencies
-    return sum(1 for t in names if frequencies.get(t, 0) <= limit)
+    return len(names) - len(names & weights.common)
 
 
 def conflict(a: Features, b: Features, people: list[str]) -> str:
@@ -311,15 +322,18 @@ def shared_people(a: Features, b: Features) -> list[str]:
     """Full names in both, or one surname in both (spellings of one name differ between outlets)."""
     if not a.people or not b.people:
         return []
-    names = sorted(a.people & b.people)
+    both = a.people & b.people
+    surnames = a.surnames & b.surnames
+    if not both and not surnames:  # most pairs: different people, unless spelt differently
+        return near_spellings(a.people, b.people, set())
+    names = sorted(both)
     covered = {name.split(" ")[-1] for name in names}
-    names += sorted(s for s in (a.surnames & b.surnames) - covered if len(s) >= 4)
-    names += near_spellings(a, b, covered | set(names))
+    names += sorted(s for s in surnames - covered if len(s) >= 4)
+    names += near_spellings(a.people - both, b.people - both, covered.union(names))
     return names
 
 
-def near_spellings(a: Features, b: Features, covered: set[str]) -> list[str]:
-    only_left, only_right = a.people - b.people, b.people - a.people
+def near_spellings(only_left: frozenset[str], only_right: frozenset[str], covered: set[str]) -> list[str]:
     if not only_left or not only_right:  # most pairs: nothing to compare
         return []
     found = []
@@ -349,6 +363,18 @@ def resemblance(left: tuple[int, ...], right: tuple[int, ...]) -> float:
         return 0.0
     union = sorted(both.union(left, right))[:SKETCH]
     return len(both.intersection(union)) / len(union)
+
+
+def copy_resemblance(left: tuple[int, ...], right: tuple[int, ...]) -> float:
+    """``resemblance`` when it makes a syndicated copy (``DUPLICATE`` or more), else 0.0: most pairs
+    share too few of the smallest shingles to be copies, and need no merged sketch to tell."""
+    sketch = set(left)
+    both = sketch.intersection(right)
+    # At most ``both`` of the smallest shingles are shared, of at least min(SKETCH, len(sketch)).
+    if not both or len(both) / min(SKETCH, len(sketch)) < DUPLICATE:
+        return 0.0
+    share = resemblance(left, right)
+    return share if share >= DUPLICATE else 0.0
 
 
 # --- merging -------------------------------------------------------------------------------
@@ -394,10 +420,24 @@ def too_long(group: list[int], features: Sequence[Features]) -> bool:
 def compatible(left: list[int], right: list[int], features: Sequence[Features], weights: Weights) -> bool:
     """Average linkage with a veto: most cross pairs must agree, and none may be far apart."""
     pairs = [(i, j) for i in left for j in right][:MAX_CROSS_PAIRS]
-    links = [score_pair(i, j, features, weights) for i, j in pairs]
-    conflicts = sum(1 for link in links if link.conflict)
-    average = sum(link.score for link in links) / len(links)
-    return conflicts * 2 <= len(links) and average >= MERGE_SCORE * 0.75
+    allowed = len(pairs) // 2  # conflicts; one more vetoes the merge
+    scores: list[float] = []
+    conflicts = 0
+    for i, j in pairs:
+        link = score_pair(i, j, features, weights)
+        scores.append(link.score)
+        conflicts += 1 if link.conflict else 0
+        # Scores are never negative (the sum only grows), so the answer stands as soon as the pairs
+        # left cannot change it: on the farm, a little over half the pairs need scoring.
+        if conflicts > allowed:
+            return False
+        if conflicts + len(pairs) - len(scores) <= allowed and strong_enough(scores, len(pairs)):
+            return True
+    return False
+
+
+def strong_enough(scores: list[float], pairs: int) -> bool:
+    return sum(scores) / pairs >= MERGE_SCORE * 0.75
 
 
 # --- clusters ------------------------------------------------------------------------------
@@ -436,7 +476,7 @@ def find_duplicates(
         for earlier in ordered[:position]:
             if (
                 articles[earlier].id not in copies
-                and resemblance(features[earlier].sketch, features[index].sketch) >= DUPLICATE
+                and copy_resemblance(features[earlier].sketch, features[index].sketch) >= DUPLICATE
             ):
                 copies[articles[index].id] = articles[earlier].id
                 break
