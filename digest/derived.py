@@ -72,6 +72,7 @@ def reused_each(
     saved = _loaded(store.derived(name, "per-item"))
     missing = {key: item for key, item in zip(keys, items, strict=True) if key not in saved}
     fresh = dict(zip(missing, compute(list(missing.values())) if missing else [], strict=True))
+    log.debug("%s: %d of %d computed, the rest reused from the last build", name, len(fresh), len(keys))
     values = {key: fresh[key] if key in fresh else saved[key] for key in keys}
     if fresh or len(values) != len(saved):
         store.save_derived(name, "per-item", pickle.dumps(values, protocol=5))

@@ -253,11 +253,12 @@ def compose_stories(
     from digest import cluster, stories
 
     traits = derived.reused_each("traits", kept, store, partial(workers.map_chunks, cluster.traits_of_all))
-    jobs = stories.story_jobs(cluster.cluster_articles(kept, traits), kept, judgements, feeds)
+    clusters = cluster.cluster_articles(kept, traits)
+    jobs = stories.story_jobs(clusters, kept, judgements, feeds)
     composed = derived.reused_each(
         "cluster stories", jobs, store, partial(workers.map_chunks, stories.compose_jobs)
     )
-    return stories.in_story_order(composed)
+    return stories.in_story_order(stories.with_grouping_reasons(composed, clusters))
 
 
 def with_feed_hints(articles: Sequence[Article], feeds: Sequence[FeedSource]) -> list[Article]:

@@ -29,8 +29,9 @@ def compose_stories(
     feeds: Sequence[FeedSource],
     traits: Sequence[Traits] | None = None,
 ) -> list[Story]:
-    jobs = story_jobs(cluster_articles(articles, traits), articles, judgements, feeds)
-    return in_story_order(compose_jobs(jobs))
+    clusters = cluster_articles(articles, traits)
+    composed = compose_jobs(story_jobs(clusters, articles, judgements, feeds))
+    return in_story_order(with_grouping_reasons(composed, clusters))
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ class StoryJob:
     """All that composing one cluster's story reads: a unit of work for a worker, and the key under
     which the story is kept for the next build."""
 
-    cluster: Cluster
+    cluster: Cluster  # without its grouping reasons: see ``with_grouping_reasons``
     members: tuple[Article, ...]
     judgements: tuple[tuple[str, Judgement], ...]
     feeds: tuple[FeedSource, ...]  # only the feeds of the members
@@ -57,7 +58,8 @@ def story_jobs(
         members = tuple(by_id[i] for i in cluster.article_ids)
         urls = sorted({a.feed_url for a in members if a.feed_url in feeds_by_url})
         judged = tuple((a.id, judgements[a.id]) for a in members if a.id in judgements)
-        jobs.append(StoryJob(cluster, members, judged, tuple(feeds_by_url[url] for url in urls)))
+        own_feeds = tuple(feeds_by_url[url] for url in urls)
+        jobs.append(StoryJob(replace(cluster, reasons=()), members, judged, own_feeds))
     return jobs
 
 
@@ -65,6 +67,15 @@ def compose_jobs(jobs: Sequence[StoryJob]) -> list[Story]:
     return [
         compose_story(job.cluster, {a.id: a for a in job.members}, dict(job.judgements), job.feeds)
         for job in jobs
+    ]
+
+
+def with_grouping_reasons(composed: Sequence[Story], clusters: Sequence[Cluster]) -> list[Story]:
+    """The reasons quote pair scores, which shift a little with every article added to the batch; the
+    rest of a story does not depend on them, so a story is kept for the next build without them."""
+    return [
+        replace(story, grouping_reasons=cluster.reasons)
+        for story, cluster in zip(composed, clusters, strict=True)
     ]
 
 
