@@ -143,12 +143,11 @@ def times_named(folded: str, word: str) -> int:
     an apostrophe, where it is a part of an elided word ("Brien" of "O'Brien")."""
     times = 0
     for start in lexicon.occurrences(folded, (word,)):
-        before = folded[start - 1] if start > 0 else " "
-        after = folded[start + len(word) : start + len(word) + 1] or " "
-        alone = not (TOKEN_CHAR.match(before) or TOKEN_CHAR.match(after))
-        part = "'" not in word and (before == "'" or not TOKEN_CHAR.match(before))
-        part = part and (after == "'" or not TOKEN_CHAR.match(after))
-        times += alone or part
+        end = start + len(word)
+        edges = (folded[start - 1 : start] or " ", folded[end : end + 1] or " ")
+        alone = not any(TOKEN_CHAR.match(edge) for edge in edges)
+        a_part = "'" not in word and all(edge == "'" or not TOKEN_CHAR.match(edge) for edge in edges)
+        times += alone or a_part
     return times
 
 

@@ -312,7 +312,7 @@ def place_matches(content: str) -> tuple[PlaceMatch, ...]:
 
 def places_at(content: str, present: frozenset[str]) -> tuple[PlaceMatch, ...]:
     """``place_matches``, given the text's ``name_words``."""
-    starts = Starts(content)  # a place whose excluded phrases blank some out gets its own
+    starts = Starts(content)  # not for a place whose excluded phrases were blanked out: it gets its own
     candidates = [
         PlaceMatch(p, m.start(), m.end())
         for p in places()
