@@ -32,9 +32,11 @@ SENTENCE_END = re.compile(r"(?:[.!?\"]\s+|\n)$")
 HONORIFIC_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Lt|Sgt|Det|Prof|Rev)\.?\s+$")
 # Two words or more: a single word is never a whole name, and the scan then skips every lone
 # capitalised word instead of checking each as a person (the runs it finds are those the same
-# pattern with ``*`` finds that hold a space).
-NAME_RUN = re.compile(rf"(?<![\w'])(?:{NAME_TOKEN})(?:[ ](?:{PARTICLES}[ ])?{NAME_TOKEN})+")
+# pattern with ``*`` finds that hold a space). A capital first, and only then the look back for a
+# word before it (``(?<![\w'])`` in front of the capital): re then skips to the capitals, twice as fast.
+NAME_RUN = re.compile(rf"[A-ZÀ-Þ](?<![\w'].)[\w'-]*(?:[ ](?:{PARTICLES}[ ])?{NAME_TOKEN})+")
 WORD_OR_ELIDED = re.compile(r"[\w'-]+")
+TOKEN_CHAR = re.compile(r"[\w'-]")  # a character of a WORD_OR_ELIDED word
 PRONOUNS = ("he", "she", "they")
 PERSON_NAME = rf"{NAME_TOKEN}(?:\s+(?:{PARTICLES}\s+)?{NAME_TOKEN}){{1,3}}"
 DESCRIBED = (
@@ -43,6 +45,7 @@ DESCRIBED = (
 )
 CONTINUATION_GAP = 80  # characters of attribution between two fragments of one person's quote
 CARRY_OVER = 400  # an unattributed quote belongs to someone named this close before it
+ROLE_CLOSED = re.compile(r"\s*[,;]")
 QUOTED = re.compile(r'"([^"]+)"')
 ROLE_END = (
     r"(?=\.(?:\s+[A-Z\"]|\s*$)|;|,\s*(?:who|which|said|says|told|has|had|was|is|in|at|on|speaking|writing|while|as"
@@ -117,10 +120,9 @@ def find_people(content: str) -> list[Mention]:
 def people_in(content: str) -> tuple[Mention, ...]:
     """``find_people``, once per text: clustering, quotes and summaries all ask about each article."""
     folded = text.fold_quotes(content)
-    counts = word_counts(folded)
     mentions = []
     for match in NAME_RUN.finditer(folded):
-        mention = person_at(folded, match, counts)
+        mention = person_at(folded, match)
         if mention is not None:
             mentions.append(mention)
     return tuple(mentions)
@@ -135,7 +137,21 @@ def word_counts(folded: str) -> Counter[str]:
     return counts
 
 
-def person_at(folded: str, match: re.Match[str], counts: Counter[str]) -> Mention | None:
+def times_named(folded: str, word: str) -> int:
+    """``word_counts(folded)[word]``, looking only where the word occurs: a text has thousands of
+    words and a few names to count. It counts where the word stands alone, and, for a word without
+    an apostrophe, where it is a part of an elided word ("Brien" of "O'Brien")."""
+    times = 0
+    for start in lexicon.occurrences(folded, (word,)):
+        end = start + len(word)
+        edges = (folded[start - 1 : start] or " ", folded[end : end + 1] or " ")
+        alone = not any(TOKEN_CHAR.match(edge) for edge in edges)
+        a_part = "'" not in word and all(edge == "'" or not TOKEN_CHAR.match(edge) for edge in edges)
+        times += alone or a_part
+    return times
+
+
+def person_at(folded: str, match: re.Match[str]) -> Mention | None:
     """The name at the end of a capitalised run; the words before it ("Labour MP") are its office."""
     rules = lexicon.taxonomy().people
     run = match.group(0).split(" ")
@@ -152,7 +168,7 @@ def person_at(folded: str, match: re.Match[str], counts: Counter[str]) -> Mentio
     start = match.end() - len(" ".join(tokens))
     described = "" if office else job_before(folded, start)  # "met campaigner Jodie Tranter"
     titled = bool(office or described) or HONORIFIC_BEFORE.search(just_before(folded, start)) is not None
-    repeated = counts[tokens[-1]] > 1  # named again by surname: "Hopkins said"
+    repeated = times_named(folded, tokens[-1]) > 1  # named again by surname: "Hopkins said"
     if not (repeated or has_person_signal(folded, start, match.end(), titled)):
         return None
     role = role_of(folded, (match.start(), start, match.end()), office) or described
@@ -227,7 +243,9 @@ def apposition_role(after: str, closed: bool = False) -> str:
     first = match.group("role").split(" ")[0]
     if first in lexicon.taxonomy().people.speech_verbs or first in ("which", "and"):
         return ""
-    if not closed and not re.match(rf",\s+{re.escape(match.group('role'))}\s*[,;]", after):
+    # The role closed by a comma right after it: the role cannot begin with a space, so this is
+    # ``,\s+<role>\s*[,;]`` matched at the start without compiling a pattern for each role.
+    if not closed and not ROLE_CLOSED.match(after, match.end("role")):
         return ""  # "Name, met X at Y." is a clause, not a role: a role is closed by a comma
     return clean_role(match.group("role"))
 
@@ -358,8 +376,7 @@ def pronouns_used(folded: str, cited: list[tuple[int, Mention]]) -> dict[str, st
     """The first he/his/him or she/her after each mention, before anyone else is named, outside quotes
     and not as the subject of a speech verb (that pronoun is what this is used to resolve)."""
     outside = QUOTED.sub(lambda m: " " * len(m.group(0)), folded)
-    verbs = lexicon.taxonomy().people.speech_pattern
-    pronoun = re.compile(rf"\b(?:(he|she)\b(?!\s+(?:\w+ly\s+)?(?:{verbs})\b)|(him|his)\b|(her|hers)\b)", re.I)
+    pronoun = pronoun_pattern()
     votes: dict[str, Counter[str]] = {}
     for index, (start, mention) in enumerate(cited):
         stop = cited[index + 1][0] if index + 1 < len(cited) else len(outside)
@@ -368,6 +385,12 @@ def pronouns_used(folded: str, cited: list[tuple[int, Mention]]) -> dict[str, st
         if gender:
             votes.setdefault(mention.name, Counter())[gender] += 1
     return {name: counted.most_common(1)[0][0] for name, counted in votes.items() if len(counted) == 1}
+
+
+@cache
+def pronoun_pattern() -> re.Pattern[str]:
+    verbs = lexicon.taxonomy().people.speech_pattern
+    return re.compile(rf"\b(?:(he|she)\b(?!\s+(?:\w+ly\s+)?(?:{verbs})\b)|(him|his)\b|(her|hers)\b)", re.I)
 
 
 def gender_of(pronoun: re.Match[str]) -> str:
@@ -390,7 +413,7 @@ def quotes_in(paragraph: str, offset: int, article_id: str, names: Names) -> lis
     previous: tuple[int, str, str] | None = None  # (end, speaker, role) of the last attributed quote
     for match in QUOTED.finditer(folded):
         spoken = text.normalise_space(paragraph[match.start(1) : match.end(1)]).rstrip(",").strip()
-        if len(text.words(spoken)) < MIN_QUOTE_WORDS:
+        if text.word_count(spoken) < MIN_QUOTE_WORDS:
             continue
         who, role = attribution(folded, match)
         if who:

@@ -23,6 +23,8 @@ BOUNDARY = re.compile(r"[.!?][\"'”\u2019)\]]*(?=\s+[\"'“\u2018(\[]?[A-Z0-9À
 WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]+(?:['\u2019][A-Za-z]+)?")
 NAME_CHAR = re.compile(r"[\w-]")
 LAST_WORD = re.compile(r"([\w.]+)[.!?][\"'”\u2019)\]]*$")
+NOT_IN_LAST_WORD = re.compile(r"[^\w.!?\"'”\u2019)\]\n]")  # a character no match of it can hold
+LAST_WORD_REACH = 16  # characters from the end LAST_WORD is looked for in first: most words are shorter
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +70,26 @@ def _inside_quote(text: str) -> bool:
 
 
 def _ends_with_abbreviation(text: str) -> bool:
-    match = LAST_WORD.search(text)
+    match = last_word(text)
     if match is None:
         return False
     word = match.group(1).lower().strip(".")
     is_initial = len(word) == 1 and word.isalpha()
     return is_initial or word in lexicon.taxonomy().text.abbreviations
+
+
+def last_word(text: str) -> re.Match[str] | None:
+    """``LAST_WORD.search(text)``, looking first at only the end of the text: searching the whole
+    piece at each boundary made a long paragraph cost the square of its length."""
+    tail = len(text) - LAST_WORD_REACH
+    if tail <= 0:
+        return LAST_WORD.search(text)
+    match = LAST_WORD.search(text, tail)
+    if match is not None:
+        # One at the tail's start may run on before it.
+        return match if match.start() > tail else LAST_WORD.search(text)
+    # Without one there, one could only span the whole tail.
+    return LAST_WORD.search(text) if NOT_IN_LAST_WORD.search(text, tail) is None else None
 
 
 def sentences(text: str) -> list[Sentence]:

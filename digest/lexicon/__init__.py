@@ -95,6 +95,7 @@ class Place:
     triggers: frozenset[str] = frozenset()  # the first word of each term: no trigger, no need to search
     anchored: bool = False  # every match begins with a trigger: only where one occurs is a match tried
     exclude_triggers: frozenset[str] = frozenset()  # an excluded phrase begins with one (empty: unknown)
+    whole_triggers: bool = False  # every match begins with a whole word that is a trigger
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class Organisation:
     pattern: re.Pattern[str]
     triggers: frozenset[str] = frozenset()  # empty: always searched (the entry has regex patterns)
     anchored: bool = False  # as for places; never for an entry with regex patterns
+    whole_triggers: bool = False  # as for places
 
 
 WORD = re.compile(r"\w+")
@@ -122,21 +124,29 @@ TEXTS_REMEMBERED = 4096
 
 @functools.lru_cache(maxsize=TEXTS_REMEMBERED)
 def name_words(content: str) -> frozenset[str]:
-    """The text's words that begin a listed organisation or place: all that choosing the entries to
-    search needs, and small enough to remember for every article (clustering looks up each text
-    alone, then with its headline)."""
+    """The text's words that begin a listed organisation or place, or a kind of organisation ("the
+    charity ..."): all that choosing the entries to search needs, and small enough to remember for
+    every article (clustering looks up each text alone, then with its headline)."""
     return name_starts().intersection(WORD.findall(content))
 
 
 @functools.cache
 def name_starts() -> frozenset[str]:
-    return frozenset().union(*(o.triggers for o in organisations()), *(p.triggers for p in places()))
+    listed = (*(o.triggers for o in organisations()), *(p.triggers for p in places()))
+    return frozenset().union(*listed, discovery().kind_words)
 
 
 def anchored(terms: Iterable[str], pattern: re.Pattern[str]) -> bool:
     """Whether every match of the terms' pattern begins with a trigger: each term starts with a
     word, whose letters the pattern matches as written."""
     return not pattern.flags & re.IGNORECASE and all(re.match(r"\w", term.strip()) for term in terms)
+
+
+def whole_triggers(terms: Sequence[str], pattern: re.Pattern[str]) -> bool:
+    """Whether every match begins with a whole word of the text that is a trigger, not just with a
+    trigger: anchored terms that begin with a word (``term_regex`` then puts a word start before
+    it) and end in no star (after a term's first word comes no letter, or the end of a word)."""
+    return anchored(terms, pattern) and all(re.match(r"\w", t) and not t.endswith("*") for t in terms)
 
 
 Search = Callable[[int], "re.Match[str] | None"]  # the leftmost match at or after a position
@@ -213,20 +223,51 @@ def organisations_at(
     content: str, present: frozenset[str], discovered: Iterable[tuple[int, int]]
 ) -> tuple[OrganisationMatch, ...]:
     """``organisation_matches``, given the text's ``name_words`` and ``discovered_spans``."""
+    starts = Starts(content)
     candidates = [
         OrganisationMatch(o.name, m.start(), m.end(), o)
         for o in organisations()
         if not o.triggers or o.triggers & present
-        for m in matches_of(o, content)
+        for m in matches_of(o, content, starts, present)
     ]
     candidates += [OrganisationMatch(content[s:e], s, e, None) for s, e in discovered]
     return tuple(longest_first(candidates))
 
 
-def matches_of(entry: Organisation | Place, content: str) -> Iterator[re.Match[str]]:
-    if entry.anchored:
-        return anchored_matches(entry.pattern, content, entry.triggers)
-    return entry.pattern.finditer(content)
+class Starts:
+    """Where each word that begins a name occurs in one text, looked for once: entries share first
+    words ("New", "National"), and a text was scanned again for each entry that might be named."""
+
+    def __init__(self, content: str) -> None:
+        self.content = content
+        self.found: dict[str, list[int]] = {}
+
+    def positions(self, words: Iterable[str]) -> list[int]:
+        """``sorted(set(occurrences(content, words)))``."""
+        merged: set[int] = set()
+        for word in words:
+            at = self.found.get(word)
+            if at is None:
+                at = self.found[word] = list(occurrences(self.content, (word,)))
+            merged.update(at)
+        return sorted(merged)
+
+
+def matches_of(
+    entry: Organisation | Place,
+    content: str,
+    starts: Starts | None = None,
+    present: frozenset[str] | None = None,
+) -> Iterator[re.Match[str]]:
+    """``starts``: the text's ``Starts``, shared by the entries looked up in it; ``present``: its
+    ``name_words`` (a trigger that is none of them cannot begin a match of a ``whole_triggers`` entry:
+    most of a place's triggers, each a scan of the text, are not there)."""
+    if not entry.anchored:
+        return entry.pattern.finditer(content)
+    if starts is None or starts.content is not content:
+        starts = Starts(content)
+    words = entry.triggers & present if present is not None and entry.whole_triggers else entry.triggers
+    return anchored_at(entry.pattern, content, starts.positions(words))
 
 
 def anchored_matches(
@@ -234,8 +275,13 @@ def anchored_matches(
 ) -> Iterator[re.Match[str]]:
     """``leftmost_matches([search_from(pattern, content, starts)])`` in one pass over the places
     where a match can begin, without a search per match (most entries are looked up this way)."""
+    return anchored_at(pattern, content, sorted(set(occurrences(content, starts))))
+
+
+def anchored_at(pattern: re.Pattern[str], content: str, positions: Iterable[int]) -> Iterator[re.Match[str]]:
+    """``anchored_matches`` given where its words occur, in ascending order."""
     end = 0
-    for start in sorted(set(occurrences(content, starts))):
+    for start in positions:
         if start >= end and (found := pattern.match(content, start)) is not None:
             yield found
             end = found.end()
@@ -266,11 +312,12 @@ def place_matches(content: str) -> tuple[PlaceMatch, ...]:
 
 def places_at(content: str, present: frozenset[str]) -> tuple[PlaceMatch, ...]:
     """``place_matches``, given the text's ``name_words``."""
+    starts = Starts(content)  # not for a place whose excluded phrases were blanked out: it gets its own
     candidates = [
         PlaceMatch(p, m.start(), m.end())
         for p in places()
         if p.triggers & present
-        for m in matches_of(p, without_excluded(p, content))
+        for m in matches_of(p, without_excluded(p, content), starts, present)
     ]
     return tuple(longest_first(candidates))
 
@@ -295,9 +342,22 @@ def article_names(title: str, text: str) -> ArticleNames:
 def without_excluded(place: Place, content: str) -> str:
     if place.exclude is None:
         return content
-    if place.exclude_triggers and not any(word in content for word in place.exclude_triggers):
-        return content  # no excluded phrase can be there
-    return place.exclude.sub(lambda m: " " * len(m.group(0)), content)
+    if not place.exclude_triggers:
+        return place.exclude.sub(lambda m: " " * len(m.group(0)), content)
+    # What that substitution finds, looked for only where an excluded phrase can begin: the
+    # pattern tried at every character cost a tenth of finding an article's names.
+    spans = [m.span() for m in anchored_matches(place.exclude, content, place.exclude_triggers)]
+    return blanked(content, spans) if spans else content
+
+
+def blanked(content: str, spans: Sequence[tuple[int, int]]) -> str:
+    """The text with each span (in order, not overlapping) turned to spaces."""
+    parts: list[str] = []
+    end = 0
+    for start, stop in spans:
+        parts += [content[end:start], " " * (stop - start)]
+        end = stop
+    return "".join(parts) + content[end:]
 
 
 class Span(Protocol):
@@ -611,7 +671,8 @@ def _place(check: _Checker, table: dict[str, Any], where: str) -> Place | None:
         return None
     parent = check.text(table, "parent", where, "")
     unless = triggers(excluded) if exclude is not None and anchored(excluded, exclude) else frozenset()
-    return Place(name, parent, pattern, exclude, triggers(terms), anchored(terms, pattern), unless)
+    whole = whole_triggers(terms, pattern)
+    return Place(name, parent, pattern, exclude, triggers(terms), anchored(terms, pattern), unless, whole)
 
 
 def parse_organisations(
@@ -646,6 +707,7 @@ def parse_organisations(
                 pattern,
                 found_by,
                 not patterns and anchored(terms, pattern),
+                not patterns and whole_triggers(terms, pattern),
             )
             organisations.append(organisation)
     _unique_names(check, [o.name for o in organisations], "organisations")
@@ -684,6 +746,8 @@ class Discovery:
     suffixes: frozenset[str] = frozenset()
     joined: re.Pattern[str] = re.compile(r"(?!x)x")  # two names joined: "... Police and New Zealand Police"
     kind_words: frozenset[str] = frozenset()  # a kind_first match begins with one (empty: not known)
+    whole_kind_words: bool = False  # and that one is a whole word of the text
+    heads: re.Pattern[str] | None = None  # any of the suffixes, each of which a suffixed match holds
 
 
 def parse_discovery(raw: dict[str, Any], source: str = "organisations.toml") -> Discovery:
@@ -703,6 +767,8 @@ def parse_discovery(raw: dict[str, Any], source: str = "organisations.toml") -> 
         suffixes=frozenset(heads),
         joined=re.compile(rf"\b(?:{'|'.join(re.escape(s) for s in heads)})\s+(?:and|&)\s"),
         kind_words=triggers(kind_terms) if anchored(kind_terms, kind_first) else frozenset(),
+        whole_kind_words=whole_triggers(kind_terms, kind_first),
+        heads=re.compile("|".join(re.escape(s) for s in heads)),
     )
 
 
@@ -778,7 +844,7 @@ def discovered(match: re.Match[str], group: str, min_words: int) -> Discovered:
 def text_discoveries(content: str) -> Discoveries:
     """What the discovery patterns match in a text, once: an article's text is looked at alone, then
     after its headline (``headed_discoveries``)."""
-    return discoveries(introductions(content), discovery().suffixed.finditer(content))
+    return discoveries(introductions(content, name_words(content)), suffixed_names(content))
 
 
 def headed_discoveries(title: str, text: str) -> Discoveries:
@@ -794,13 +860,17 @@ def headed_discoveries(title: str, text: str) -> Discoveries:
     starts = range(offset)
     introduced = list(
         leftmost_matches(
-            [search_at(rules.kind_first, content, starts), search_at(rules.name_first, content, starts)]
+            [
+                search_at(rules.kind_first, content, starts),
+                described_later(content, search_at(rules.name_first, content, starts)),
+            ]
         )
     )
     suffixed = list(leftmost_matches([search_at(rules.suffixed, content, starts)]))
     head = discoveries(introduced, suffixed)
     if any(d.match_end > len(title) for d in head.all()):
-        return discoveries(introductions(content), rules.suffixed.finditer(content))
+        present = name_words(title) | name_words(text)  # no word spans the blank line between them
+        return discoveries(introductions(content, present), suffixed_names(content))
     body = text_discoveries(text)
     return Discoveries(
         head.introduced + tuple(d.moved(offset) for d in body.introduced),
@@ -808,15 +878,66 @@ def headed_discoveries(title: str, text: str) -> Discoveries:
     )
 
 
-def introductions(content: str) -> Iterator[re.Match[str]]:
+def introductions(content: str, present: frozenset[str] | None = None) -> Iterator[re.Match[str]]:
     """Names introduced by their kind, as one alternation of the two ways would find them; searched
-    apart, the scan skips to where each can begin (40% less time)."""
+    apart, the scan skips to where each can begin (40% less time). ``present``: the text's
+    ``name_words``, which tell the kind words it holds, so the others are not looked for."""
     rules = discovery()
     if rules.kind_words:
-        kind_first = search_from(rules.kind_first, content, rules.kind_words)
+        kinds = rules.kind_words
+        if present is not None and rules.whole_kind_words:
+            kinds = kinds & present
+        kind_first = search_from(rules.kind_first, content, kinds)
     else:
         kind_first = functools.partial(rules.kind_first.search, content)
-    return leftmost_matches([kind_first, functools.partial(rules.name_first.search, content)])
+    name_first = described_later(content, functools.partial(rules.name_first.search, content))
+    return leftmost_matches([kind_first, name_first])
+
+
+# The characters of a suffixed name before its head word: name words, spaces and the links between.
+NOT_IN_NAME = r"[^\w'\u2019&\s-]"
+LAST_NOT_IN_NAME = re.compile(rf"(?s:.*){NOT_IN_NAME}")
+NAME_REACH = 200  # how far before a head word its name is looked for first
+
+
+def suffixed_names(content: str) -> Iterator[re.Match[str]]:
+    """``suffixed.finditer(content)``, scanning only the stretch of name characters before each head
+    word, not every capitalised word of the text: a match holds a head word, and a name that runs
+    into one holds no character outside such a stretch."""
+    rules = discovery()
+    if rules.heads is None:
+        return rules.suffixed.finditer(content)
+    heads = rules.heads
+
+    def search(position: int) -> re.Match[str] | None:
+        head = heads.search(content, position)
+        if head is None:
+            return None
+        return rules.suffixed.search(content, name_stretch_start(content, position, head.start()))
+
+    return leftmost_matches([search])
+
+
+def name_stretch_start(content: str, position: int, end: int) -> int:
+    """Where the run of name characters that ends at ``end`` begins, not before ``position``; if it
+    runs back further than ``NAME_REACH``, a point in it (searching from there finds the same)."""
+    window = max(position, end - NAME_REACH)
+    last = LAST_NOT_IN_NAME.match(content, window, end)
+    return last.end() if last is not None else window
+
+
+DESCRIPTION_START = re.compile(r",\s+(?:a|an|the)\s")  # what each name_first match holds after the name
+
+
+def described_later(content: str, search: Search) -> Search:
+    """``search`` for ``name_first`` matches, answering None at once where no ", a", ", an" or ", the"
+    follows: most articles have none, and the scan for names before one is a whole-text scan."""
+    last = max((m.start() for m in DESCRIPTION_START.finditer(content)), default=-1)
+
+    def searched(position: int) -> re.Match[str] | None:
+        return search(position) if last >= position else None
+
+    return searched
 
 
 def whole_name(content: str, start: int, end: int, min_words: int) -> tuple[int, int] | None:
