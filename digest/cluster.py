@@ -111,6 +111,7 @@ def cluster_articles(articles: Sequence[Article], traits: Sequence[Traits] | Non
         traits = [traits_of(article) for article in articles]
     weights = batch_weights(articles, traits)
     features = [features_of(a, t, weights) for a, t in zip(articles, traits, strict=True)]
+    del traits  # the features hold what is needed: at 50,000 articles the rest is 50 MB
     links = candidate_links(features, weights)
     groups = merge(features, links, weights)
     outlets = {outlet_key(article.source): article.source for article in articles}
