@@ -77,23 +77,27 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
             store,
             lambda: compose_stories(kept, judgements, config.feeds, store, workers),
         )
-    built_stories, curation_problems = curation.apply_curation(composed, rules)
-    built_editions, note_problems = curation.apply_notes(
-        editions_stage.assign(built_stories, store, config.editions, options.now), rules
-    )
-    problems += curation_problems + note_problems
+        built_stories, curation_problems = curation.apply_curation(composed, rules)
+        built_editions, note_problems = curation.apply_notes(
+            editions_stage.assign(built_stories, store, config.editions, options.now), rules
+        )
+        problems += curation_problems + note_problems
 
-    site = SiteData(
-        site=site_with_resolved_paths(config),
-        now=options.now,
-        stories=tuple(built_stories),
-        editions=tuple(built_editions),
-        feeds=tuple(store.feed_states_for_status()),
-        excluded=tuple(store.exclusions()),
-        about_markdown=read_about(config),
-    )
-    moved = editions_stage.moved_stories(built_stories, store)  # story ids gone since published -> successor
-    outputs = [*render_all(site), *render_email_files(site, config.email), *render_moved_pages(site, moved)]
+        site = SiteData(
+            site=site_with_resolved_paths(config),
+            now=options.now,
+            stories=tuple(built_stories),
+            editions=tuple(built_editions),
+            feeds=tuple(store.feed_states_for_status()),
+            excluded=tuple(store.exclusions()),
+            about_markdown=read_about(config),
+        )
+        moved = editions_stage.moved_stories(built_stories, store)  # gone story id -> its successor
+        outputs = [
+            *render_all(site, workers.start_few),
+            *render_email_files(site, config.email),
+            *render_moved_pages(site, moved),
+        ]
     search_bundle, search_problems = derived.search_bundle_for(
         outputs, store, lambda: search.render_search_index(outputs, config.site.language)
     )

@@ -61,15 +61,34 @@ class Workers:
         self, work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item]
     ) -> list[Result]:
         """``work(items)``, done in chunks spread over the workers; results in the order of ``items``."""
+        return self.start_chunks(work, items)()
+
+    def start_few(
+        self, work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item]
+    ) -> Callable[[], list[Result]]:
+        """``start_chunks`` with one chunk a worker: for work whose every chunk costs much to send."""
+        return self.start_chunks(work, items, per_worker=3)
+
+    def start_chunks(
+        self,
+        work: Callable[[Sequence[Item]], list[Result]],
+        items: Sequence[Item],
+        per_worker: int = CHUNKS_PER_WORKER,
+    ) -> Callable[[], list[Result]]:
+        """Start ``work`` on chunks of ``items``; the function returned waits for the results, in order."""
         executor = self.executor(len(items))
         if executor is INLINE:
-            return work(items)
-        size = math.ceil(len(items) / (self.count * CHUNKS_PER_WORKER))
+            return lambda: work(items)
+        size = math.ceil(len(items) / (self.count * per_worker))
         chunks = [items[start : start + size] for start in range(0, len(items), size)]
         futures = [self.submit(executor, work, chunk) for chunk in chunks]
-        results: list[Result] = []
-        for chunk, future in zip(chunks, futures, strict=True):
-            results += done_or_again(future, work, chunk)
+
+        def results() -> list[Result]:
+            done: list[Result] = []
+            for chunk, future in zip(chunks, futures, strict=True):
+                done += done_or_again(future, work, chunk)
+            return done
+
         return results
 
     def submit(self, executor: Executor, fn: Callable[..., T], /, *args: Any) -> Future[T]:

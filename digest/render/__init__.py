@@ -31,13 +31,14 @@ class SiteData:
     about_markdown: str = ""  # the operator's about page in Markdown
 
 
-def render_all(data: SiteData) -> list[OutputFile]:
-    """Every file of the site, sorted by path."""
+def render_all(data: SiteData, spread: site.Spread = site.in_this_process) -> list[OutputFile]:
+    """Every file of the site, sorted by path; ``spread`` may share out the pages (``site.Spread``)."""
     index = common.build_index(data.stories, data.editions)
     environment = site.make_environment(data.site.templates)
+    spread_pages = site.start_spread_pages(data, index, spread)  # first: workers render while this goes on
     files = [
-        *site.render_pages(data, index, environment),
         *feeds.render_feeds(data, index, environment),
         *markdown.render_markdown_editions(data, index),
+        *site.render_pages(data, index, environment, spread_pages),
     ]
     return sorted(files, key=lambda output: output.path)

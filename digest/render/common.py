@@ -8,6 +8,7 @@ it is the same on every rebuild.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import re
@@ -89,6 +90,7 @@ def absolute_url(base_url: str, path: str) -> str:
     return urljoin(base, path)
 
 
+@functools.lru_cache(maxsize=8192)  # a source's URL is written on many pages, feeds and emails
 def outbound(url: str) -> str:
     """``url`` without tracking parameters (``lexicon/tracking.toml``); not http(s) becomes ``"#"``."""
     parts = urlsplit(url.strip())

@@ -27,7 +27,7 @@ _BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")
 # A "<" that does not open an autolink would start raw HTML, which passes through CommonMark.
 _RAW_HTML = re.compile(r"<(?!(?:https?://|mailto:)[^\s<>]*>)")
 _WHITESPACE = re.compile(r"\s+")
-_URL_UNSAFE = {" ": "%20", "<": "%3C", ">": "%3E", "(": "%28", ")": "%29", "\\": "%5C"}
+_URL_UNSAFE = str.maketrans({" ": "%20", "<": "%3C", ">": "%3E", "(": "%28", ")": "%29", "\\": "%5C"})
 
 
 def escape(text: str) -> str:
@@ -43,7 +43,7 @@ def without_raw_html(source: str) -> str:
 
 
 def link(text: str, url: str) -> str:
-    target = "".join(_URL_UNSAFE.get(char, char) for char in common.outbound(url))
+    target = common.outbound(url).translate(_URL_UNSAFE)
     return f"[{escape(text)}]({target})"
 
 
@@ -54,7 +54,7 @@ def render_markdown_editions(data: SiteData, index: SiteIndex) -> list[OutputFil
         )
         for edition in data.editions
     ]
-    latest = edition_markdown(data.editions[0], data, index) if data.editions else _empty(data)
+    latest = files[0].content if files else _empty(data)  # the newest edition, rendered once
     return [OutputFile("digest.md", latest), *files]
 
 

@@ -7,14 +7,16 @@ variables listed in ``templates/README.md`` plus its own.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import jinja2
 import markdown
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from digest.render import SiteData
 
 log = logging.getLogger(__name__)
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 FAILING_STATUSES = frozenset({"error", "gone"})
 MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
@@ -74,6 +78,21 @@ def render_markdown(source: str) -> str:
 # --- pages -------------------------------------------------------------------------------
 
 
+class Spread(Protocol):
+    """Starts ``work(items)``, maybe in chunks in other processes; the function it returns waits for
+    the results, in the order of ``items``."""
+
+    def __call__(
+        self, work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], /
+    ) -> Callable[[], list[Result]]: ...
+
+
+def in_this_process(
+    work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], /
+) -> Callable[[], list[Result]]:
+    return lambda: work(items)
+
+
 @dataclass(frozen=True, slots=True)
 class PageWriter:
     """Renders one template to one path with the variables every page shares."""
@@ -105,18 +124,53 @@ class PageWriter:
         return OutputFile(path, html.encode("utf-8"))
 
 
-def render_pages(data: SiteData, index: SiteIndex, environment: jinja2.Environment) -> list[OutputFile]:
-    """Every HTML page, the stylesheet, robots.txt and the sitemap."""
+def start_spread_pages(data: SiteData, index: SiteIndex, spread: Spread) -> Callable[[], list[OutputFile]]:
+    """Start the story and listing pages, nine in ten of a site's pages, through ``spread`` (the
+    build's worker processes); the function returned waits for them."""
+    shared = replace(data, feeds=(), excluded=())  # what these pages read, smaller to send
+    jobs = [("story", story.id, "") for story in data.stories]
+    jobs += [("listing", kind, name) for kind in LISTING_KINDS for name in index.listings[kind]]
+    return spread(partial(spread_pages, shared), jobs)
+
+
+def spread_pages(data: SiteData, jobs: Sequence[tuple[str, str, str]]) -> list[OutputFile]:
+    """The pages of these ("story", id, "") and ("listing", kind, name) jobs: a worker's unit of work."""
+    writer = PageWriter(
+        environment_for(data.site.templates), data, common.build_index(data.stories, data.editions)
+    )
+    index = writer.index
+    return [
+        story_page(writer, index.stories_by_id[key])
+        if what == "story"
+        else listing_page(writer, key, name, index.listings[key][name])
+        for what, key, name in jobs
+    ]
+
+
+@functools.lru_cache(maxsize=4)
+def environment_for(operator_folder: str) -> jinja2.Environment:
+    """One environment per template folder and process, so each template is compiled once."""
+    return make_environment(operator_folder)
+
+
+def render_pages(
+    data: SiteData,
+    index: SiteIndex,
+    environment: jinja2.Environment,
+    spread_pages: Callable[[], list[OutputFile]],
+) -> list[OutputFile]:
+    """Every HTML page, the stylesheet, robots.txt and the sitemap; ``spread_pages`` gives the story
+    and listing pages (``start_spread_pages``)."""
     writer = PageWriter(environment, data, index)
     pages = [
         home_page(writer),
         *(edition_page(writer, position) for position in range(len(data.editions))),
-        *(story_page(writer, story) for story in data.stories),
-        *listing_pages(writer),
+        *(listing_index_page(writer, kind) for kind in LISTING_KINDS),
         archive_page(writer),
         about_page(writer),
         search_page(writer),
         *status_pages(writer),
+        *spread_pages(),
     ]
     return [*pages, stylesheet(environment), robots_txt(data), sitemap(data, pages)]
 
@@ -226,23 +280,17 @@ def moved_page(writer: PageWriter, old_id: str, story: Story) -> OutputFile:
     )
 
 
-def listing_pages(writer: PageWriter) -> list[OutputFile]:
-    pages = []
-    for kind in LISTING_KINDS:
-        listing = writer.index.listings[kind]
-        entries = [(name, writer.index.link(kind, name), len(stories)) for name, stories in listing.items()]
-        pages.append(
-            writer.write(
-                "listing_index.html",
-                f"{kind}/index.html",
-                KIND_TITLES[kind],
-                entries=entries,
-                kind=kind,
-                kind_title=KIND_TITLES[kind],
-            )
-        )
-        pages += [listing_page(writer, kind, name, stories) for name, stories in listing.items()]
-    return pages
+def listing_index_page(writer: PageWriter, kind: str) -> OutputFile:
+    listing = writer.index.listings[kind]
+    entries = [(name, writer.index.link(kind, name), len(stories)) for name, stories in listing.items()]
+    return writer.write(
+        "listing_index.html",
+        f"{kind}/index.html",
+        KIND_TITLES[kind],
+        entries=entries,
+        kind=kind,
+        kind_title=KIND_TITLES[kind],
+    )
 
 
 def listing_page(writer: PageWriter, kind: str, name: str, stories: tuple[Story, ...]) -> OutputFile:
