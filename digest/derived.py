@@ -1,11 +1,13 @@
-"""Reuse what an earlier build derived from the same inputs: judgements, stories, the search bundle.
+"""Reuse what an earlier build derived from the same inputs: judgements and cluster traits per
+article, stories per cluster and as a whole, the search bundle.
 
 Every derived result is saved in the store's ``derived`` table under a digest of everything it was
 computed from, this program's own code and word lists included, so a result is reused only when
 computing it again would give the same bytes. A rebuild in which nothing changed skips relevance,
-clustering, summaries, tags and the search indexer; a rebuild with a few new articles judges only
-those. The values are pickles the build itself wrote into its own store: the store is trusted like
-the program (whoever can write it can already change every page).
+clustering, summaries, tags and the search indexer; a rebuild with a few new articles judges and
+reads only those, clusters again, and composes only the stories whose members changed. The values
+are pickles the build itself wrote into its own store: the store is trusted like the program
+(whoever can write it can already change every page).
 """
 
 from __future__ import annotations

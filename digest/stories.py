@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from digest import lexicon, quotes, text
-from digest.cluster import Traits, cluster_articles
+from digest.cluster import cluster_articles
 from digest.records import Article, Cluster, FeedSource, Judgement, Quote, Source, Story, Tags
 from digest.summarize import summarize
 from digest.tag import tag_story
@@ -27,9 +27,9 @@ def compose_stories(
     articles: Sequence[Article],
     judgements: Mapping[str, Judgement],
     feeds: Sequence[FeedSource],
-    traits: Sequence[Traits] | None = None,
 ) -> list[Story]:
-    clusters = cluster_articles(articles, traits)
+    """The whole stage in this process (a build shares it out and reuses parts: ``pipeline``)."""
+    clusters = cluster_articles(articles)
     composed = compose_jobs(story_jobs(clusters, articles, judgements, feeds))
     return in_story_order(with_grouping_reasons(composed, clusters))
 

@@ -1,7 +1,9 @@
-"""Worker processes for the CPU-bound stages: page extraction, relevance, cluster traits, stories.
+"""Worker processes for the CPU-bound stages: page extraction, relevance, cluster traits, stories and
+the story and listing pages.
 
-One pool per build, started when first needed, so a rebuild with nothing new never starts it. The
-pool is forked: the first page extraction starts it before any fetch thread exists. Work goes out in
+One pool per build, started when first needed: a rebuild with nothing new starts it only to render
+a large site's pages. The pool is forked: when there are pages to extract, it starts before any
+fetch thread exists. Work goes out in
 chunks and comes back in the order it went, so a build's output never depends on which worker was
 faster. A worker that dies (out of memory, killed) costs its chunk being done again in this process.
 """
@@ -66,7 +68,7 @@ class Workers:
     def start_few(
         self, work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item]
     ) -> Callable[[], list[Result]]:
-        """``start_chunks`` with one chunk a worker: for work whose every chunk costs much to send."""
+        """``start_chunks`` with fewer, larger chunks: for work whose every chunk costs much to send."""
         return self.start_chunks(work, items, per_worker=3)
 
     def start_chunks(
