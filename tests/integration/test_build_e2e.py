@@ -186,3 +186,23 @@ def test_a_build_keeps_each_derived_result_for_the_next(demo_build: Built) -> No
     stories = re.search(r"built: (\d+) stories", demo_build.result.stderr)
     assert stories is not None
     assert len(pickle.loads(rows["cluster stories"])) == int(stories.group(1))
+
+
+def test_a_broken_template_rendered_in_a_worker_is_one_line_and_keeps_the_site(
+    tmp_path: Path, sample_server: SampleServer
+) -> None:
+    """Story pages are rendered in the worker processes: their template errors still end the build
+    with one line naming the template, and the site published before stays whole."""
+    first = run_build(tmp_path, sample_server)
+    assert first.result.returncode == 0, first.result.stderr
+    before = _snapshot(first.out)
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "story.html").write_text(
+        "{% extends 'base.html' %}{% block content %}{{ story.title", "utf-8"
+    )
+    first.config.write_text(first.config.read_text().replace("[site]\n", '[site]\ntemplates = "tpl"\n'))
+    broken = run_build(tmp_path, sample_server)
+    assert broken.result.returncode == 2
+    assert broken.result.stderr.count("\n") == 1, broken.result.stderr
+    assert "template story.html" in broken.result.stderr
+    assert _snapshot(first.out) == before
