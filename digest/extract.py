@@ -167,18 +167,24 @@ def _lower_words(table: dict[str, Any], key: str, errors: list[str]) -> frozense
     return frozenset(word.casefold() for word in value)
 
 
+def _compiled(patterns: list[str], where: str, errors: list[str]) -> list[re.Pattern[str]]:
+    """Each pattern compiled; one error line naming ``where`` for each that is not a regular expression."""
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            errors.append(f"{where}: {pattern!r}: {exc}")
+    return compiled
+
+
 def _joined_pattern(table: dict[str, Any], key: str, errors: list[str]) -> re.Pattern[str] | None:
     """One alternation of the listed patterns, or None for an empty list."""
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(pattern, str) for pattern in value):
         errors.append(f"reader_comments.{key}: expected a list of regular expressions")
         return None
-    compiled = []
-    for pattern in value:
-        try:
-            compiled.append(re.compile(pattern))
-        except re.error as exc:
-            errors.append(f"reader_comments.{key}: {pattern!r}: {exc}")
+    compiled = _compiled(value, f"reader_comments.{key}", errors)
     # each pattern keeps its own inline flags by being wrapped as a scoped group
     return re.compile("|".join(f"(?:{_scoped(p)})" for p in compiled)) if compiled else None
 
@@ -255,12 +261,7 @@ def _parse_rule(index: int, table: Any, errors: list[str]) -> BoilerplateRule | 
     if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
         errors.append(f"{where}.patterns: expected a non-empty list of strings")
         return None
-    compiled = []
-    for pattern in patterns:
-        try:
-            compiled.append(re.compile(pattern))
-        except re.error as exc:
-            errors.append(f"{where}.patterns: {pattern!r}: {exc}")
+    compiled = _compiled(patterns, f"{where}.patterns", errors)
     return BoilerplateRule(str(table.get("name", where)), str(table.get("kind")), tuple(compiled))
 
 

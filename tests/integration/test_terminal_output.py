@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from digest.sample.server import SampleServer, write_config
-from tests.conftest import NOW_TEXT
+from tests.conftest import NOW_TEXT, build_command
 
 READ_LIMIT_S = 240.0
 
@@ -19,19 +19,7 @@ READ_LIMIT_S = 240.0
 def _command(workdir: Path, server: SampleServer, *extra: str) -> list[str]:
     workdir.mkdir(parents=True, exist_ok=True)
     write_config(workdir / "digest.toml", server.base_url, workdir / "store.sqlite")
-    return [
-        sys.executable,
-        "-m",
-        "digest",
-        "build",
-        "--config",
-        str(workdir / "digest.toml"),
-        "--out",
-        str(workdir / "site"),
-        "--now",
-        NOW_TEXT,
-        *extra,
-    ]
+    return build_command(workdir / "digest.toml", workdir / "site", NOW_TEXT, *extra)
 
 
 def _run_on_a_terminal(command: list[str]) -> tuple[int, str]:
