@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from digest.records import Article, FeedSource, Judgement, OutputFile, Problem, Story
 from digest.store import Store
+from digest.workers import in_background
 
 log = logging.getLogger(__name__)
 
@@ -110,16 +111,25 @@ def search_bundle_for(
     outputs: Sequence[OutputFile],
     store: Store,
     index: Callable[[], tuple[list[OutputFile], list[Problem]]],
-) -> tuple[list[OutputFile], list[Problem]]:
-    """The search bundle of the last build when the pages it indexes are byte for byte the same."""
+) -> Callable[[], tuple[list[OutputFile], list[Problem]]]:
+    """The search bundle of the last build when the pages it indexes are byte for byte the same;
+    else ``index`` is started in a thread (Pagefind runs as a process of its own, so this one goes on
+    meanwhile, publishing the pages). The function returned waits for the bundle and saves it."""
     inputs = digest_of(sorted((o.path, o.content) for o in outputs if o.path.startswith("stories/")))
     saved = store.derived("search", inputs)
     if saved is not None:
-        return pickle.loads(saved), []
-    bundle, problems = index()
-    if not problems:  # a missing indexer is tried again next time
-        store.save_derived("search", inputs, pickle.dumps(bundle, protocol=5))
-    return bundle, problems
+        kept: tuple[list[OutputFile], list[Problem]] = (pickle.loads(saved), [])
+        return lambda: kept
+    indexing = in_background(index)
+
+    @functools.cache
+    def indexed() -> tuple[list[OutputFile], list[Problem]]:
+        bundle, problems = indexing()
+        if not problems:  # a missing indexer is tried again next time
+            store.save_derived("search", inputs, pickle.dumps(bundle, protocol=5))
+        return bundle, problems
+
+    return indexed
 
 
 def _loaded(saved: bytes | None) -> dict[str, Any]:

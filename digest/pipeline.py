@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -28,10 +29,12 @@ from digest.records import (
     BuildReport,
     Entry,
     FeedSource,
+    FeedState,
     FetchRequest,
     FetchResult,
     Judgement,
     PageText,
+    ParsedFeed,
     Problem,
     Story,
 )
@@ -66,8 +69,10 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
     rules = curation.curation_for(config)  # first: a broken curation.toml stops the build early
     with worker_pool(config.build.workers) as workers:
         if not options.offline:
-            problems += gather_feeds(config, store, options, deadline, counts)
-            problems += gather_pages(config, store, options, deadline, counts, workers)
+            sources = {feed.url: feed for feed in config.feeds}
+            gathering = Gathering(config, store, options, deadline, workers, counts, sources)
+            problems += gather_feeds(gathering)
+            problems += gather_pages(gathering)
             problems += store.pages_not_fetched()
 
         articles = with_feed_hints(store.articles(options.now, config.editions.max_age_days), config.feeds)
@@ -96,16 +101,13 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
             about_markdown=read_about(config),
         )
         moved = editions_stage.moved_stories(built_stories, store)  # gone story id -> its successor
-        outputs = [
-            *render_all(site, workers.start_few),
-            *render_email_files(site, config.email),
-            *render_moved_pages(site, moved),
-        ]
-    search_bundle, search_problems = derived.search_bundle_for(
+        emails = workers.start(render_email_files, site, config.email, jobs=len(site.stories))
+        outputs = [*render_all(site, workers.start_few), *emails(), *render_moved_pages(site, moved)]
+    indexed = derived.search_bundle_for(
         outputs, store, lambda: search.render_search_index(outputs, config.site.language)
     )
-    problems += search_problems
-    written = publish_tree([*outputs, *search_bundle], options.out_dir)
+    written = publish_tree(outputs, options.out_dir, later=lambda: indexed()[0])  # staged while indexing
+    problems += indexed()[1]
     failing = store.failing_feeds(options.now, (feed.url for feed in config.feeds))
     return BuildReport(
         feeds_total=len(config.feeds),
@@ -122,63 +124,117 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
     )
 
 
-def gather_feeds(
-    config: Config, store: Store, options: BuildOptions, deadline: float, counts: dict[str, int]
-) -> list[Problem]:
-    """Fetch every live feed, parse the changed ones, store their entries."""
-    states = [state for state in store.sync_feeds(config.feeds, options.now) if not state.retired]
-    sources = {feed.url: feed for feed in config.feeds}
-    requests = [FetchRequest(s.current_url, s.etag, s.last_modified) for s in states]
-    results = fetch.fetch_many(
-        requests, config.fetch, deadline=deadline, on_result=_ticker(options, "feeds", len(requests))
-    )
+@dataclass(frozen=True, slots=True)
+class Gathering:
+    """What the two gathering stages share."""
+
+    config: Config
+    store: Store
+    options: BuildOptions
+    deadline: float  # time.monotonic() when the build's budget is spent
+    workers: Workers
+    counts: dict[str, int]  # "new" entries and "pages" fetched, for the report
+    sources: Mapping[str, FeedSource]  # the operator's feeds by URL
+
+
+def gather_feeds(gathering: Gathering) -> list[Problem]:
+    """Fetch every live feed, parse the changed ones (in the workers, while the rest download), store
+    their entries in the order of the feeds."""
+    g = gathering
+    states = [state for state in g.store.sync_feeds(g.config.feeds, g.options.now) if not state.retired]
+    results, parsing = fetch_and_parse_feeds(g, states)
     problems: list[Problem] = []
     for state, result in zip(states, results, strict=True):
-        updated = store.record_feed_fetch(state, result, options.now)
+        updated = g.store.record_feed_fetch(state, result, g.options.now)
         if result.problem:
             problems.append(replace(result.problem, where=state.name))
         if not result.ok:
             continue
-        if not store.body_changed(updated, result.body):
-            store.mark_unchanged(updated)
+        if state.url not in parsing:
+            g.store.mark_unchanged(updated)
             continue
-        source = replace(sources[state.url], url=state.url)
-        from digest import parse
-
-        parsed = parse.parse_feed(result, source, max_items=config.fetch.max_items_per_feed, now=options.now)
+        parsed = parsed_feed(parsing[state.url], partial(feed_parser(g), result, source_of(g, state)))
         problems += parsed.problems
-        counts["new"] += store.save_entries(parsed, options.now)
-        store.mark_parsed(updated, result.body)
-        store.record_feed_parse(state, parsed, options.now)
+        g.counts["new"] += g.store.save_entries(parsed, g.options.now)
+        g.store.mark_parsed(updated, result.body)
+        g.store.record_feed_parse(state, parsed, g.options.now)
     return problems
 
 
-def gather_pages(
-    config: Config,
-    store: Store,
-    options: BuildOptions,
-    deadline: float,
-    counts: dict[str, int],
-    workers: Workers,
-) -> list[Problem]:
+def fetch_and_parse_feeds(
+    g: Gathering, states: Sequence[FeedState]
+) -> tuple[list[FetchResult], dict[str, Future[ParsedFeed]]]:
+    """Each feed's fetch result, in order, and the parse (feed URL -> future) of each changed body,
+    started in a worker as soon as it arrived."""
+    requests = [FetchRequest(s.current_url, s.etag, s.last_modified) for s in states]
+    executor = g.workers.executor(len(requests))  # forked now, before any fetch thread exists
+    parse_job = feed_parser(g)
+    waiting: dict[str, deque[FeedState]] = {}  # a fetched URL -> its feeds whose result is due, in order
+    for state in states:
+        waiting.setdefault(state.current_url, deque()).append(state)
+    parsing: dict[str, Future[ParsedFeed]] = {}
+    tick = _ticker(g.options, "feeds", len(requests))
+
+    def on_result(result: FetchResult) -> None:  # called in this thread as each fetch ends
+        if tick is not None:
+            tick(result)
+        state = waiting[result.url].popleft()
+        if result.ok and g.store.body_changed(state, result.body):
+            parsing[state.url] = g.workers.submit(executor, parse_job, result, source_of(g, state))
+
+    results = fetch.fetch_many(requests, g.config.fetch, deadline=g.deadline, on_result=on_result)
+    return results, parsing
+
+
+def feed_parser(g: Gathering) -> Callable[[FetchResult, FeedSource], ParsedFeed]:
+    return partial(parse_feed, max_items=g.config.fetch.max_items_per_feed, now=g.options.now)
+
+
+def source_of(g: Gathering, state: FeedState) -> FeedSource:
+    """The operator's feed, at the URL it is stored under (its first one, before any redirect)."""
+    return replace(g.sources[state.url], url=state.url)
+
+
+def parse_feed(result: FetchResult, source: FeedSource, *, max_items: int, now: datetime) -> ParsedFeed:
+    """``parse.parse_feed``, imported only when a feed changed: a worker's unit of work."""
+    from digest import parse
+
+    return parse.parse_feed(result, source, max_items=max_items, now=now)
+
+
+def parsed_feed(parsing: Future[ParsedFeed], parse_here: Callable[[], ParsedFeed]) -> ParsedFeed:
+    try:
+        return parsing.result()
+    except BrokenProcessPool as exc:  # a worker died (out of memory, killed): parse here instead
+        log.warning("a feed-parsing worker died (%s); parsing in-process", exc)
+        return parse_here()
+
+
+def gather_pages(gathering: Gathering) -> list[Problem]:
     """Fetch and extract each new article page once; fall back to the feed's text, saying why.
 
     Once the build's wall-clock budget is spent, the pages not yet fetched wait for the next build
     and this one goes on to publish what the store holds.
     """
-    entries = store.entries_without_text()
+    g = gathering
+    entries = g.store.entries_without_text()
     if not entries:
-        return []  # a rebuild with nothing new never starts the extraction processes
-    tick = _ticker(options, "articles", len(entries))
-    executor = workers.executor(len(entries))  # started here, before any fetch thread exists
+        return []
+    tick = _ticker(g.options, "articles", len(entries))
+    executor = g.workers.executor(len(entries))  # started now if not yet, before any fetch thread
+    extracting: list[PendingPage] = []
     for start in range(0, len(entries), PAGE_BATCH):
-        if time.monotonic() > deadline:
-            return [budget_spent(len(entries) - counts["pages"], config.build.budget_s)]
+        if time.monotonic() > g.deadline:
+            break
         batch = entries[start : start + PAGE_BATCH]
-        pages = fetch_and_extract(batch, config, deadline, tick, lambda *job: workers.submit(executor, *job))
-        counts["pages"] += store.save_pages(pages, options.now)
-    left = len(entries) - counts["pages"]
-    return [budget_spent(left, config.build.budget_s)] if left else []
+        fetched = fetch_pages(batch, g.config, g.deadline, tick, partial(g.workers.submit, executor))
+        # The last batch's pages are saved only now: while this batch downloaded, the workers went
+        # on extracting them, never waiting for a batch to drain.
+        g.counts["pages"] += g.store.save_pages(pages_of(extracting), g.options.now)
+        extracting = fetched
+    g.counts["pages"] += g.store.save_pages(pages_of(extracting), g.options.now)
+    left = len(entries) - g.counts["pages"]
+    return [budget_spent(left, g.config.build.budget_s)] if left else []
 
 
 def budget_spent(pages_left: int, budget_s: float) -> Problem:
@@ -186,13 +242,22 @@ def budget_spent(pages_left: int, budget_s: float) -> Problem:
     return Problem("build", "budget", detail)
 
 
-def fetch_and_extract(
+@dataclass(frozen=True, slots=True)
+class PendingPage:
+    """A page fetched, its extraction maybe still running in a worker."""
+
+    entry: Entry
+    result: FetchResult
+    extracting: Future[PageText] | None  # None when there is nothing to extract (an error, a PDF)
+
+
+def fetch_pages(
     entries: Sequence[Entry],
     config: Config,
     deadline: float,
     tick: Callable[[object], None] | None,
     submit: Callable[..., Future[PageText]],
-) -> list[PageText]:
+) -> list[PendingPage]:
     """Each page goes to an extraction process as soon as it arrives, while the rest still download."""
     from digest import extract
 
@@ -213,10 +278,14 @@ def fetch_and_extract(
     )
     results = fetch.fetch_many(requests, options, deadline=deadline, on_result=on_result)
     return [
-        page_of(by_url[result.url], result, extracting.get(result.url))
+        PendingPage(by_url[result.url], result, extracting.get(result.url))
         for result in results
         if not (result.problem and result.problem.reason == "budget")  # fetched by the next build
     ]
+
+
+def pages_of(pending: Sequence[PendingPage]) -> list[PageText]:
+    return [page_of(page.entry, page.result, page.extracting) for page in pending]
 
 
 def is_html_page(result: FetchResult) -> bool:

@@ -14,7 +14,7 @@ import errno
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 from digest.errors import OutputError
@@ -28,20 +28,37 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
-def publish_tree(files: Sequence[OutputFile], out_dir: Path) -> int:
-    """Replace ``out_dir`` by a tree holding exactly ``files``; return how many files were written."""
+def publish_tree(
+    files: Sequence[OutputFile], out_dir: Path, later: Callable[[], Sequence[OutputFile]] = tuple
+) -> int:
+    """Replace ``out_dir`` by a tree holding exactly ``files`` and the files ``later()`` gives (asked
+    for once ``files`` are staged: the search bundle is indexed meanwhile); return how many files
+    were written."""
     out_dir = out_dir.absolute()
     _refuse_foreign_folder(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.staging")
     try:
         _remove(staging)
         written = _stage(files, staging, out_dir)
+    except OSError as exc:
+        raise _cannot_write(out_dir, staging, exc) from None
+    try:
+        more = later()
+    except BaseException:  # raised as it is: what went wrong in making these is not the site's folder
+        _remove_quietly(staging)
+        raise
+    try:
+        written += sum(_place(output, staging, out_dir) for output in more)
         _swap_in(staging, out_dir)
     except OSError as exc:
-        _remove_quietly(staging)
-        raise OutputError(f"{out_dir}: cannot write the site: {exc.strerror or exc}") from None
+        raise _cannot_write(out_dir, staging, exc) from None
     _remove_quietly(staging)  # holds the previous tree after an exchange
     return written
+
+
+def _cannot_write(out_dir: Path, staging: Path, exc: OSError) -> OutputError:
+    _remove_quietly(staging)
+    return OutputError(f"{out_dir}: cannot write the site: {exc.strerror or exc}")
 
 
 def _refuse_foreign_folder(out_dir: Path) -> None:

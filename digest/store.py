@@ -468,7 +468,7 @@ def is_page_problem(problem: Problem) -> bool:
 def _fetch_failure(page: PageText) -> tuple[str, str] | None:
     """(reason, detail) when the page fell back because its fetch failed, else None.
 
-    ``pipeline.fetch_and_extract`` keeps a failed fetch's ``Problem.line()`` as the fallback reason,
+    ``pipeline.page_of`` keeps a failed fetch's ``Problem.line()`` as the fallback reason,
     and the fetch stage names the page URL it was asked for as the problem's place. Fallbacks for
     other causes (not an HTML page, no text found) are not fetch failures.
     """

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -93,6 +93,23 @@ class Workers:
 
         return results
 
+    def start(self, fn: Callable[..., T], /, *args: Any, jobs: int) -> Callable[[], T]:
+        """``fn(*args)`` in a worker when work the size of ``jobs`` jobs is worth one; the function
+        returned waits for the result (a worker that died costs doing it here)."""
+        executor = self.executor(jobs)
+        if executor is INLINE:
+            return lambda: fn(*args)
+        future = self.submit(executor, fn, *args)
+
+        def result() -> T:
+            try:
+                return future.result()
+            except BrokenProcessPool as exc:
+                log.warning("a worker process died (%s); doing its job in the main process", exc)
+                return fn(*args)
+
+        return result
+
     def submit(self, executor: Executor, fn: Callable[..., T], /, *args: Any) -> Future[T]:
         """``executor.submit``; once the pool is broken, every later job runs in this process."""
         try:
@@ -116,6 +133,15 @@ def done_or_again(
     except BrokenProcessPool as exc:
         log.warning("a worker process died (%s); doing its %d jobs in the main process", exc, len(chunk))
         return work(chunk)
+
+
+def in_background(work: Callable[[], T]) -> Callable[[], T]:
+    """Start ``work`` in a thread, for work that mostly waits on another process; the function
+    returned waits for its result (or raises what it raised)."""
+    thread = ThreadPoolExecutor(1, thread_name_prefix="background")
+    future = thread.submit(work)
+    thread.shutdown(wait=False)
+    return future.result
 
 
 @contextmanager

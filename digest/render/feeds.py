@@ -37,9 +37,10 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def render_feeds(data: SiteData, index: SiteIndex, environment: jinja2.Environment) -> list[OutputFile]:
     stories = common.newest_first(data.stories)[:MAX_ITEMS]
-    contents = {
-        story.id: content_html(story, data, environment) for story in common.newest_first(data.stories)
-    }
+    shown = {story.id: story for story in stories}  # only these are rendered: each costs a sanitising
+    for tagged in index.listings["tags"].values():
+        shown.update((story.id, story) for story in tagged[:MAX_ITEMS])
+    contents = {story_id: content_html(story, data, environment) for story_id, story in shown.items()}
     files = [
         json_feed(data, stories, contents),
         atom_feed(data, stories, contents, "feed.xml", "index.html", ""),

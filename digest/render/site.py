@@ -12,14 +12,15 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import jinja2
+import jinja2.runtime
 import markdown
+import markupsafe
 
 import digest
 from digest.errors import ConfigError
@@ -100,6 +101,18 @@ class PageWriter:
     environment: jinja2.Environment
     data: SiteData
     index: SiteIndex
+    cards: dict[tuple[str, str, int], markupsafe.Markup] = field(default_factory=dict, compare=False)
+
+    @jinja2.pass_context
+    def story_card(self, context: jinja2.runtime.Context, story: Story, level: int) -> markupsafe.Markup:
+        """``_story_card.html`` for ``story``, rendered once per root and heading level: a story is
+        listed on many pages (each of its topics, places, organisations and outlets), and rendering
+        its card again for each was most of the time spent on listings."""
+        key = (story.id, context["root"], level)
+        if key not in self.cards:
+            card = self.environment.get_template("_story_card.html")
+            self.cards[key] = markupsafe.Markup(card.render(context.get_all(), story=story, level=level))
+        return self.cards[key]
 
     def write(self, template: str, path: str, title: str, description: str = "", **values: Any) -> OutputFile:
         canonical_path = values.pop("canonical_path", path)
@@ -115,6 +128,7 @@ class PageWriter:
             "story_url": common.story_path,
             "edition_url": common.edition_path,
             "link": self.index.link,
+            "story_card": self.story_card,
             **values,
         }
         try:
@@ -124,27 +138,20 @@ class PageWriter:
         return OutputFile(path, html.encode("utf-8"))
 
 
-def start_spread_pages(data: SiteData, index: SiteIndex, spread: Spread) -> Callable[[], list[OutputFile]]:
-    """Start the story and listing pages, nine in ten of a site's pages, through ``spread`` (the
-    build's worker processes); the function returned waits for them."""
-    shared = replace(data, feeds=(), excluded=())  # what these pages read, smaller to send
+PageJob = tuple[str, str, str]  # ("story", id, "") or ("listing", kind, name)
+
+
+def page_jobs(data: SiteData, index: SiteIndex) -> list[PageJob]:
+    """The story and listing pages, nine in ten of a site's pages: the ones shared out to workers."""
     jobs = [("story", story.id, "") for story in data.stories]
-    jobs += [("listing", kind, name) for kind in LISTING_KINDS for name in index.listings[kind]]
-    return spread(partial(spread_pages, shared), jobs)
+    return jobs + [("listing", kind, name) for kind in LISTING_KINDS for name in index.listings[kind]]
 
 
-def spread_pages(data: SiteData, jobs: Sequence[tuple[str, str, str]]) -> list[OutputFile]:
-    """The pages of these ("story", id, "") and ("listing", kind, name) jobs: a worker's unit of work."""
-    writer = PageWriter(
-        environment_for(data.site.templates), data, common.build_index(data.stories, data.editions)
-    )
-    index = writer.index
-    return [
-        story_page(writer, index.stories_by_id[key])
-        if what == "story"
-        else listing_page(writer, key, name, index.listings[key][name])
-        for what, key, name in jobs
-    ]
+def page_of_job(writer: PageWriter, job: PageJob) -> OutputFile:
+    what, key, name = job
+    if what == "story":
+        return story_page(writer, writer.index.stories_by_id[key])
+    return listing_page(writer, key, name, writer.index.listings[key][name])
 
 
 @functools.lru_cache(maxsize=4)
@@ -159,8 +166,8 @@ def render_pages(
     environment: jinja2.Environment,
     spread_pages: Callable[[], list[OutputFile]],
 ) -> list[OutputFile]:
-    """Every HTML page, the stylesheet, robots.txt and the sitemap; ``spread_pages`` gives the story
-    and listing pages (``start_spread_pages``)."""
+    """Every HTML page, the stylesheet, robots.txt and the sitemap; ``spread_pages`` gives the pages
+    of ``page_jobs``, rendered meanwhile by the workers."""
     writer = PageWriter(environment, data, index)
     pages = [
         home_page(writer),

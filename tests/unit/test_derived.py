@@ -90,9 +90,9 @@ def test_a_failed_search_index_is_not_reused(tmp_path: Path) -> None:
         return [OutputFile("pagefind/pagefind.js", b"js")], []
 
     with Store.open(tmp_path / "s.sqlite") as store:
-        assert derived.search_bundle_for(pages, store, failing)[1]
-        assert derived.search_bundle_for(pages, store, working)[0]
-        assert derived.search_bundle_for(pages, store, working) == (
+        assert derived.search_bundle_for(pages, store, failing)()[1]
+        assert derived.search_bundle_for(pages, store, working)()[0]
+        assert derived.search_bundle_for(pages, store, working)() == (
             [OutputFile("pagefind/pagefind.js", b"js")],
             [],
         )

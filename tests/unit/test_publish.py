@@ -48,3 +48,25 @@ def test_unwritable_output_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="cannot write the site") as caught:
         publish_tree([OutputFile("index.html", b"x")], blocker / "site")
     assert "\n" not in str(caught.value)
+
+
+def test_files_given_later_are_published_with_the_rest_and_counted(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    pages = [OutputFile("index.html", b"home")]
+    bundle = [OutputFile("pagefind/pagefind.js", b"js")]
+    assert publish_tree(pages, out, later=lambda: bundle) == 2
+    assert (out / "pagefind/pagefind.js").read_bytes() == b"js"
+    assert publish_tree(pages, out, later=lambda: bundle) == 0  # both unchanged: linked, not written
+
+
+def test_an_error_in_the_later_files_leaves_the_previous_site_and_no_staging(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish_tree([OutputFile("index.html", b"old")], out)
+
+    def indexer_failed() -> list[OutputFile]:
+        raise RuntimeError("indexer crashed")
+
+    with pytest.raises(RuntimeError, match="indexer crashed"):
+        publish_tree([OutputFile("index.html", b"new")], out, later=indexer_failed)
+    assert (out / "index.html").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]

@@ -411,6 +411,26 @@ def test_operator_templates_override_bundled(tmp_path: Path) -> None:
     assert "<h1>Archive</h1>" in _text(files, "archive/index.html")
 
 
+def test_a_story_card_override_is_used_on_every_listing_and_matches_the_include(tmp_path: Path) -> None:
+    (tmp_path / "_story_card.html").write_text(
+        '<p class="ours" data-root="{{ root }}">{{ story.title }} h{{ level }}</p>\n'
+    )
+    data = _site_data(site=SiteConfig(base_url=BASE, templates=str(tmp_path)))
+    files = {o.path: o.content for o in render_all(data)}
+    listings = [
+        p
+        for p in files
+        if p.startswith(("tags/", "sources/")) and p.endswith("/index.html") and p.count("/") == 2
+    ]
+    assert listings
+    for path in listings:
+        cards = re.findall(r'<p class="ours" data-root="([^"]*)">(.*?) h(\d)</p>', _text(files, path))
+        assert cards and {(root, level) for root, _, level in cards} == {("../../", "2")}
+    # The edition page still includes the partial itself: the same card, at its own heading level.
+    story = data.stories[0]
+    assert f'data-root="">{html.escape(story.title, quote=False)} h3' in _text(files, "index.html")
+
+
 # --- structure: links, headings, landmarks, canonical ------------------------------------------------
 
 

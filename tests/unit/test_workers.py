@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from digest.workers import INLINE, MIN_JOBS, Workers, worker_pool
+from digest.workers import INLINE, MIN_JOBS, Workers, in_background, worker_pool
 
 MAIN_PID = os.getpid()
 
@@ -42,3 +42,35 @@ def test_the_chunk_of_a_worker_that_died_is_done_in_this_process(caplog: pytest.
         assert "worker process died" in caplog.text
         assert workers.map_chunks(dies_in_a_worker, numbers) == [n + 1 for n in numbers]  # pool gone: inline
         assert "going on in the main process" in caplog.text
+
+
+def pid_and_sum(numbers: Sequence[int]) -> tuple[int, int]:
+    return os.getpid(), sum(numbers)
+
+
+def sum_or_die(numbers: Sequence[int]) -> int:
+    if os.getpid() != MAIN_PID:
+        os._exit(1)
+    return sum(numbers)
+
+
+def test_one_job_goes_to_a_worker_when_the_work_is_large_and_runs_here_when_small() -> None:
+    with worker_pool(2) as workers:
+        small = workers.start(pid_and_sum, [1, 2], jobs=MIN_JOBS - 1)
+        large = workers.start(pid_and_sum, [1, 2, 3], jobs=MIN_JOBS)
+        assert small() == (MAIN_PID, 3)
+        pid, total = large()
+        assert total == 6 and pid != MAIN_PID
+
+
+def test_one_job_whose_worker_died_is_done_here(caplog: pytest.LogCaptureFixture) -> None:
+    with worker_pool(2) as workers:
+        assert workers.start(sum_or_die, [4, 5], jobs=MIN_JOBS)() == 9
+    assert "doing its job in the main process" in caplog.text
+
+
+def test_background_work_gives_its_result_or_its_error() -> None:
+    assert in_background(lambda: 6 * 7)() == 42
+    waiting = in_background(lambda: int("not a number"))
+    with pytest.raises(ValueError):
+        waiting()
