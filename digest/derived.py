@@ -50,6 +50,13 @@ def digest_of(*parts: Any) -> str:
     return hasher.hexdigest()
 
 
+@functools.lru_cache(maxsize=1 << 15)
+def article_digest(article: Article) -> str:
+    """``digest_of(article)``, worked out once per article however many results are keyed by it
+    (judgements, traits, stories, cluster stories): each costs a copy of the text."""
+    return digest_of(article)
+
+
 def reused(store: Store, name: str, inputs: str, compute: Callable[[], T]) -> T:
     """The value saved under ``name`` for these ``inputs``, or ``compute()`` saved for next time."""
     saved = store.derived(name, inputs)
@@ -66,12 +73,16 @@ def reused(store: Store, name: str, inputs: str, compute: Callable[[], T]) -> T:
 
 
 def reused_each(
-    name: str, items: Sequence[Item], store: Store, compute: Callable[[Sequence[Item]], list[Result]]
+    name: str,
+    items: Sequence[Item],
+    store: Store,
+    compute: Callable[[Sequence[Item]], list[Result]],
+    key: Callable[[Item], str] = digest_of,
 ) -> list[Result]:
     """One value per item: the value the last build saved for an item with the same digest, else
     ``compute`` of the items not seen before (called once, with all of them). Only the values of
     these items are saved, so what is no longer asked for does not pile up."""
-    keys = [digest_of(item) for item in items]
+    keys = [key(item) for item in items]
     saved = _loaded(store.derived(name, "per-item"))
     missing = {key: item for key, item in zip(keys, items, strict=True) if key not in saved}
     fresh = dict(zip(missing, compute(list(missing.values())) if missing else [], strict=True))
@@ -92,7 +103,7 @@ def judgements_for(
         store.save_judgements(judged)
         return [judged[article.id] for article in fresh]
 
-    values = reused_each("judgements", articles, store, judged_now)
+    values = reused_each("judgements", articles, store, judged_now, article_digest)
     return {article.id: judgement for article, judgement in zip(articles, values, strict=True)}
 
 
@@ -103,7 +114,7 @@ def stories_for(
     store: Store,
     compose: Callable[[], list[Story]],
 ) -> list[Story]:
-    inputs = digest_of(tuple(articles), sorted(judgements.items()), tuple(feeds))
+    inputs = digest_of(tuple(map(article_digest, articles)), sorted(judgements.items()), tuple(feeds))
     return reused(store, "stories", inputs, compose)
 
 

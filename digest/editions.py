@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from digest import lexicon
+from digest import derived, lexicon
 from digest.config import EditionsConfig
 from digest.records import Edition, Section, Story
 from digest.store import article_id
@@ -99,9 +99,14 @@ def period_of(day: date, kind: str) -> Period:
 
 
 def assign(
-    stories: Sequence[Story], store: EditionStore, options: EditionsConfig, now: datetime
+    stories: Sequence[Story],
+    store: EditionStore,
+    options: EditionsConfig,
+    now: datetime,
+    sections: Mapping[str, str] | None = None,
 ) -> list[Edition]:
-    """Place new stories, persist the placements, and return every edition, newest first."""
+    """Place new stories, persist the placements, and return every edition, newest first.
+    ``sections`` (story id -> ``section_of(story)``, worked out ahead) saves working them out here."""
     placed = store.edition_of_stories()
     numbers = store.edition_numbers()
     current = period_of(now.date(), options.period)
@@ -117,7 +122,7 @@ def assign(
     for key in sorted(set(periods) - set(numbers)):
         numbers[key] = max(numbers.values(), default=0) + 1
         store.save_edition(key, numbers[key], periods[key].start.isoformat(), periods[key].end.isoformat())
-    return _editions(stories, placed, periods, numbers)
+    return _editions(stories, placed, periods, numbers, sections or {})
 
 
 def _period_for_new(story: Story, kind: str, current: Period, newest_published: str) -> Period:
@@ -146,16 +151,20 @@ def _period_from_key(key: str, kind: str) -> Period:
 
 
 def _editions(
-    stories: Sequence[Story], placed: dict[str, str], periods: dict[str, Period], numbers: dict[str, int]
+    stories: Sequence[Story],
+    placed: dict[str, str],
+    periods: dict[str, Period],
+    numbers: dict[str, int],
+    sections: Mapping[str, str],
 ) -> list[Edition]:
     members: dict[str, list[Story]] = {key: [] for key in periods}
     for story in stories:
         members[placed[story.id]].append(story)
-    editions = [_edition(periods[key], numbers[key], members[key]) for key in periods]
+    editions = [_edition(periods[key], numbers[key], members[key], sections) for key in periods]
     return sorted(editions, key=lambda edition: edition.number, reverse=True)
 
 
-def _edition(period: Period, number: int, stories: list[Story]) -> Edition:
+def _edition(period: Period, number: int, stories: list[Story], sections: Mapping[str, str]) -> Edition:
     ranked = sorted(stories, key=rank_key)
     return Edition(
         number=number,
@@ -164,7 +173,7 @@ def _edition(period: Period, number: int, stories: list[Story]) -> Edition:
         end=period.end,
         title=f"Edition {number}: {_date_range(period.start, period.end)}",
         story_ids=tuple(story.id for story in ranked),
-        sections=_sections(ranked),
+        sections=_sections(ranked, sections),
     )
 
 
@@ -188,6 +197,12 @@ def section_of(story: Story) -> str:
         return OTHER_SECTION
     evidence = section_evidence(story)
     return max(allowed, key=lambda rule: evidence[rule.title]).title
+
+
+def section_key(story: Story) -> str:
+    """A digest of what ``section_of`` reads, under which a story's section is kept across builds:
+    a story's other fields (its grouping reasons' scores) change with every new article."""
+    return derived.digest_of(story.tags.responses, story.title, tuple(s.text for s in story.summary))
 
 
 def section_evidence(story: Story) -> Counter[str]:
@@ -223,11 +238,17 @@ def _section_of_response(response: str) -> str:
     return next((rule.title for rule in SECTIONS if response in rule.responses), "")
 
 
-def _sections(ranked: list[Story]) -> tuple[Section, ...]:
+def sections_of(stories: Sequence[Story]) -> list[str]:
+    """``section_of`` each story, in order: a worker's unit of work."""
+    return [section_of(story) for story in stories]
+
+
+def _sections(ranked: list[Story], known: Mapping[str, str]) -> tuple[Section, ...]:
     order = [PINNED_SECTION] + [rule.title for rule in SECTIONS] + [OTHER_SECTION]
     grouped: dict[str, list[str]] = {title: [] for title in order}
     for story in ranked:
-        grouped[PINNED_SECTION if story.pinned else section_of(story)].append(story.id)
+        section = PINNED_SECTION if story.pinned else known.get(story.id) or section_of(story)
+        grouped[section].append(story.id)
     return tuple(Section(title, tuple(ids)) for title, ids in grouped.items() if ids)
 
 

@@ -86,9 +86,9 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
             lambda: compose_stories(kept, judgements, config.feeds, store, workers),
         )
         built_stories, curation_problems = curation.apply_curation(composed, rules)
-        built_editions, note_problems = curation.apply_notes(
-            editions_stage.assign(built_stories, store, config.editions, options.now), rules
-        )
+        sections = sections_for(built_stories, store, workers)
+        assigned = editions_stage.assign(built_stories, store, config.editions, options.now, sections)
+        built_editions, note_problems = curation.apply_notes(assigned, rules)
         problems += curation_problems + note_problems
 
         site = SiteData(
@@ -331,13 +331,21 @@ def compose_stories(
     story of a cluster whose members did not change are the last build's when the inputs are the same."""
     from digest import cluster, stories
 
-    traits = derived.reused_each("traits", kept, store, partial(workers.map_chunks, cluster.traits_of_all))
+    traits = derived.reused_each(
+        "traits", kept, store, partial(workers.map_chunks, cluster.traits_of_all), derived.article_digest
+    )
     clusters = cluster.cluster_articles(kept, traits)
     jobs = stories.story_jobs(clusters, kept, judgements, feeds)
-    composed = derived.reused_each(
-        "cluster stories", jobs, store, partial(workers.map_chunks, stories.compose_jobs)
-    )
+    compose = partial(workers.map_chunks, stories.compose_jobs)
+    composed = derived.reused_each("cluster stories", jobs, store, compose, stories.job_digest)
     return stories.in_story_order(stories.with_grouping_reasons(composed, clusters))
+
+
+def sections_for(stories: Sequence[Story], store: Store, workers: Workers) -> dict[str, str]:
+    """Story id -> its edition section; a story unchanged since the last build keeps its section."""
+    compute = partial(workers.map_chunks, editions_stage.sections_of)
+    sections = derived.reused_each("sections", stories, store, compute, editions_stage.section_key)
+    return {story.id: section for story, section in zip(stories, sections, strict=True)}
 
 
 def with_feed_hints(articles: Sequence[Article], feeds: Sequence[FeedSource]) -> list[Article]:

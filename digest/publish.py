@@ -39,7 +39,8 @@ def publish_tree(
     staging = out_dir.with_name(f".{out_dir.name}.staging")
     try:
         _remove(staging)
-        written = _stage(files, staging, out_dir)
+        made: set[Path] = set()
+        written = _stage(files, staging, out_dir, made)
     except OSError as exc:
         raise _cannot_write(out_dir, staging, exc) from None
     try:
@@ -48,7 +49,7 @@ def publish_tree(
         _remove_quietly(staging)
         raise
     try:
-        written += sum(_place(output, staging, out_dir) for output in more)
+        written += sum(_place(output, staging, out_dir, made) for output in more)
         _swap_in(staging, out_dir)
     except OSError as exc:
         raise _cannot_write(out_dir, staging, exc) from None
@@ -68,17 +69,20 @@ def _refuse_foreign_folder(out_dir: Path) -> None:
         raise OutputError(f"{out_dir}: exists and is not a folder")
 
 
-def _stage(files: Sequence[OutputFile], staging: Path, previous: Path) -> int:
-    """Write the new tree; return how many files were written rather than linked unchanged."""
+def _stage(files: Sequence[OutputFile], staging: Path, previous: Path, made: set[Path]) -> int:
+    """Write the new tree; return how many files were written rather than linked unchanged.
+    ``made`` holds the folders made so far: a mkdir costs a system call even when it finds one."""
     staging.mkdir(parents=True)
-    _place(OutputFile(MARKER, MARKER_TEXT), staging, previous)
-    return sum(_place(output, staging, previous) for output in files)
+    _place(OutputFile(MARKER, MARKER_TEXT), staging, previous, made)
+    return sum(_place(output, staging, previous, made) for output in files)
 
 
-def _place(output: OutputFile, staging: Path, previous: Path) -> bool:
+def _place(output: OutputFile, staging: Path, previous: Path, made: set[Path]) -> bool:
     relative = _safe_relative(output.path)
     target = staging / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.parent not in made:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        made.add(target.parent)
     if _link_if_unchanged(previous / relative, target, output.content):
         return False
     target.write_bytes(output.content)

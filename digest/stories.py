@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from digest import lexicon, quotes, text
+from digest import derived, lexicon, quotes, text
 from digest.cluster import cluster_articles
 from digest.records import Article, Cluster, FeedSource, Judgement, Quote, Source, Story, Tags
 from digest.summarize import summarize
@@ -43,6 +43,13 @@ class StoryJob:
     members: tuple[Article, ...]
     judgements: tuple[tuple[str, Judgement], ...]
     feeds: tuple[FeedSource, ...]  # only the feeds of the members
+
+
+def job_digest(job: StoryJob) -> str:
+    """The key a job's story is kept under: its articles by ``derived.article_digest``, each worked
+    out once however many results are keyed by it."""
+    members = tuple(map(derived.article_digest, job.members))
+    return derived.digest_of(job.cluster, members, job.judgements, job.feeds)
 
 
 def story_jobs(

@@ -144,7 +144,11 @@ class SiteIndex:
     edition_of: dict[str, Edition]  # story id -> its edition
     slugs: dict[str, dict[str, str]]  # kind -> name -> slug
     listings: dict[str, dict[str, tuple[Story, ...]]]  # kind -> name -> stories, newest first
-    related_by: dict[str, tuple[str, ...]]  # "topic:<name>" / "organisation:<name>" -> story ids
+    newest: tuple[Story, ...]  # every story, newest first (ties by id)
+    recency: dict[str, int]  # story id -> its position in ``newest``
+    related_by: dict[
+        str, tuple[int, ...]
+    ]  # "topic:<name>" / "organisation:<name>" -> positions in ``newest``
 
     def link(self, kind: str, name: str) -> str:
         return listing_path(kind, self.slugs[kind][name])
@@ -181,6 +185,8 @@ def build_index(stories: Sequence[Story], editions: Sequence[Edition]) -> SiteIn
         edition_of={story_id: edition for edition in editions for story_id in edition.story_ids},
         slugs={kind: assign_slugs(listings[kind]) for kind in LISTING_KINDS},
         listings=listings,
+        newest=tuple(ordered),
+        recency={story.id: position for position, story in enumerate(ordered)},
         related_by=_relations(ordered),
     )
 
@@ -194,12 +200,14 @@ def edition_stories(edition: Edition, index: SiteIndex) -> list[Story]:
 
 def related_stories(story: Story, index: SiteIndex, limit: int = 5) -> list[Story]:
     """Stories sharing a topic or organisation with ``story``: most shared first, then newest."""
-    shared: Counter[str] = Counter()
+    shared: Counter[int] = Counter()
     for key in _relation_keys(story):
         shared.update(index.related_by.get(key, ()))
-    del shared[story.id]
-    ranked = heapq.nsmallest(limit, shared.items(), key=lambda item: _related_order(item, index))
-    return [index.stories_by_id[story_id] for story_id, _ in ranked]
+    del shared[index.recency[story.id]]
+    # (fewest shared negated, position newest first) orders as (most shared, newest, id) does, and
+    # costs no function call per candidate: a broad topic makes every story one.
+    ranked = heapq.nsmallest(limit, ((-count, position) for position, count in shared.items()))
+    return [index.newest[position] for _, position in ranked]
 
 
 def _relation_keys(story: Story) -> tuple[str, ...]:
@@ -207,18 +215,13 @@ def _relation_keys(story: Story) -> tuple[str, ...]:
     return topics + tuple(f"organisation:{name}" for name in story.tags.organisations)
 
 
-def _related_order(item: tuple[str, int], index: SiteIndex) -> tuple[int, float, str]:
-    story_id, count = item
-    return (-count, -utc(index.stories_by_id[story_id].published).timestamp(), story_id)
-
-
-def _relations(stories: Sequence[Story]) -> dict[str, tuple[str, ...]]:
-    """Relation key (``topic:harassment``) -> ids of the stories that have it."""
-    members: dict[str, list[str]] = {}
-    for story in stories:
+def _relations(newest: Sequence[Story]) -> dict[str, tuple[int, ...]]:
+    """Relation key (``topic:harassment``) -> positions in ``newest`` of the stories that have it."""
+    members: dict[str, list[int]] = {}
+    for position, story in enumerate(newest):
         for key in dict.fromkeys(_relation_keys(story)):
-            members.setdefault(key, []).append(story.id)
-    return {key: tuple(ids) for key, ids in members.items()}
+            members.setdefault(key, []).append(position)
+    return {key: tuple(positions) for key, positions in members.items()}
 
 
 def numbered_summary(story: Story) -> list[tuple[SummarySentence, int | str, str]]:

@@ -174,18 +174,19 @@ def test_a_rebuild_hours_later_rewrites_only_what_depends_on_the_clock(
 
 
 def test_a_build_keeps_each_derived_result_for_the_next(demo_build: Built) -> None:
-    """Judgements and traits per article, stories per cluster and as a whole, the search bundle: each
-    under its own name, so that saving one never overwrites another."""
+    """Judgements and traits per article, stories per cluster and as a whole, each story's section,
+    the search bundle: each under its own name, so that saving one never overwrites another."""
     with sqlite3.connect(demo_build.store) as db:
         rows = dict(db.execute("SELECT name, value FROM derived").fetchall())
         kept = db.execute("SELECT count(*) FROM judgements WHERE on_topic = 1").fetchone()[0]
         judged = db.execute("SELECT count(*) FROM judgements").fetchone()[0]
-    assert set(rows) >= {"judgements", "traits", "cluster stories", "stories", "search"}
+    assert set(rows) >= {"judgements", "traits", "cluster stories", "stories", "sections", "search"}
     assert len(pickle.loads(rows["judgements"])) == judged
     assert len(pickle.loads(rows["traits"])) == kept
     stories = re.search(r"built: (\d+) stories", demo_build.result.stderr)
     assert stories is not None
     assert len(pickle.loads(rows["cluster stories"])) == int(stories.group(1))
+    assert len(pickle.loads(rows["sections"])) == int(stories.group(1))
 
 
 def test_a_broken_template_rendered_in_a_worker_is_one_line_and_keeps_the_site(

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from digest import derived
-from digest.records import Article, Judgement, OutputFile, Problem, Story
+from digest.records import Article, Cluster, Judgement, OutputFile, Problem, Story
 from digest.store import Store
+from digest.stories import StoryJob, job_digest
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
@@ -112,3 +113,13 @@ def test_each_value_is_computed_once_and_values_no_longer_asked_for_are_dropped(
         assert derived.reused_each("lengths", ["ccc"], store, lengths) == [3]
         assert derived.reused_each("lengths", ["a"], store, lengths) == [1]
     assert calls == [["a", "bb"], ["ccc"], ["a"]]  # "a" was dropped when a build no longer had it
+
+
+def test_a_story_job_is_keyed_by_its_articles_whole_text() -> None:
+    members = (_article(1), _article(2))
+    cluster = Cluster(article_ids=("a1", "a2"))
+    job = StoryJob(cluster, members, (), ())
+    assert derived.article_digest(members[0]) == derived.digest_of(members[0])
+    assert job_digest(job) == job_digest(StoryJob(cluster, (_article(1), _article(2)), (), ()))
+    edited = StoryJob(cluster, (members[0], _article(2, "Body of article 2, corrected.")), (), ())
+    assert job_digest(edited) != job_digest(job)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from digest.config import EditionsConfig
-from digest.editions import assign, moved_stories, period_of, section_of
+from digest.editions import assign, moved_stories, period_of, section_key, section_of
 from digest.records import Source, Story, SummarySentence, Tags
 from digest.store import Store, article_id
 
@@ -227,3 +227,14 @@ def test_a_story_named_after_a_syndicated_copy_follows_the_copy(tmp_path: Path) 
         assert moved_stories(later, store) == {}  # the copy is gone, and one of two articles is no majority
         merged = [_holding("s-y", "o", "y", copies=(copy_url,))]
         assert moved_stories(merged, store) == {f"s-{copy_id}": "s-y"}
+
+
+def test_a_section_is_kept_under_what_section_of_reads_and_nothing_else() -> None:
+    story = _reported("Regulator fines platform over abuse reports", ("regulation",), "The fine is large.")
+    key = section_key(story)
+    # Grouping reasons, sources, relevance and dates change with every new article: not the section.
+    assert section_key(replace(story, relevance=0.3, sources=story.sources * 2, id="other")) == key
+    assert section_key(replace(story, title="Court jails man for cyberstalking")) != key
+    assert section_key(replace(story, tags=Tags(responses=("prosecution",)))) != key
+    changed_summary = (SummarySentence("Police made an arrest.", "r0", "https://n.example/r0"),)
+    assert section_key(replace(story, summary=changed_summary)) != key

@@ -34,7 +34,7 @@ from digest.records import (
     Tags,
 )
 from digest.render import SiteData, render_all
-from digest.render.common import absolute_url, assign_slugs, outbound, slugify
+from digest.render.common import absolute_url, assign_slugs, build_index, outbound, related_stories, slugify
 from digest.render.site import render_moved_pages
 from tests.hostile.safety import html_findings
 
@@ -598,3 +598,27 @@ def test_a_moved_story_leaves_a_page_linking_to_the_story_that_took_it_in() -> N
 
 def test_no_moved_story_no_page() -> None:
     assert render_moved_pages(_site_data(), {}) == []
+
+
+def test_related_stories_most_shared_first_then_newest_then_by_id() -> None:
+    def story(story_id: str, day: int, harms: tuple[str, ...], organisations: tuple[str, ...] = ()) -> Story:
+        when = datetime(2026, 11, day, 9, tzinfo=UTC)
+        tags = Tags(harms=harms, organisations=organisations)
+        return Story(story_id, story_id, f"{story_id}-a", (), (), (), tags, 1.0, when, when)
+
+    subject = story("s0", 20, ("doxxing", "sextortion"), ("Ofcom",))
+    others = [
+        story("one-shared-new", 24, ("doxxing",)),
+        story("two-shared-old", 10, ("doxxing",), ("Ofcom",)),
+        story("one-shared-b", 22, ("sextortion",)),
+        story("one-shared-a", 22, ("sextortion",)),
+        story("unrelated", 25, ("threats",)),
+        story("three-shared", 1, ("doxxing", "sextortion"), ("Ofcom",)),
+    ]
+    index = build_index([subject, *others], [])
+    assert [s.id for s in related_stories(subject, index, limit=4)] == [
+        "three-shared",
+        "two-shared-old",
+        "one-shared-new",
+        "one-shared-a",
+    ]
