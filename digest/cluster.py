@@ -136,9 +136,9 @@ class Traits:
     title: frozenset[str]
     sketch: tuple[int, ...]
     credits: tuple[str, ...]  # what follows each credit phrase ("told The Harbour Ledger"), unresolved
-    # The article's distinct content words (sorted) and how often each occurs: both passes over the
-    # batch count them, and tokenising every text twice was most of clustering's time. Empty when
-    # not counted ahead; ``word_counts_of`` then counts them.
+    # The article's distinct content words (in order of first use) and how often each occurs: both
+    # passes over the batch count them, and tokenising every text twice was most of clustering's
+    # time. Empty when not counted ahead; ``word_counts_of`` then counts them.
     words: tuple[str, ...] = ()
     counts: tuple[int, ...] = ()
 
@@ -161,8 +161,8 @@ def traits_of(article: Article, counted: bool = True) -> Traits:
 
 
 def word_counts_of(article: Article) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    counted = sorted(Counter(text.article_tokens(article.title, article.text)).items())
-    return tuple(word for word, _ in counted), tuple(count for _, count in counted)
+    counts = Counter(text.article_tokens(article.title, article.text))  # in order of first use
+    return tuple(counts), tuple(counts.values())
 
 
 def counted_words(article: Article, known: Traits) -> tuple[tuple[str, ...], tuple[int, ...]]:
