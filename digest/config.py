@@ -72,6 +72,9 @@ class EmailConfig:
     list_id: str = ""
     rate_per_minute: int = 60  # 0: no limit
     token_secret_env: str = ""  # names the environment variable holding the unsubscribe-token secret
+    # The e-mail carries an edition's leading stories (its rank order: editor's picks, then the most
+    # covered); the rest are a link away. Mail clients clip long messages. 0: every story.
+    max_stories: int = 30
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,7 @@ class EmailView:
     unsubscribe_mailto: str
     unsubscribe_ref: int  # 0 when there is no unsubscribe URL
     references: tuple[tuple[int, str], ...]  # (number, URL) for the text part
+    more: int = 0  # the edition's stories left out of the e-mail (``email.max_stories``), online only
 
 
 class _References:
@@ -134,18 +135,20 @@ def email_view(edition: Edition, data: SiteData, index: SiteIndex, email_config:
     references = _References()
     edition_url = common.absolute_url(data.site.base_url, common.edition_path(edition.key))
     edition_ref = references.number(edition_url)
-    sections = _email_sections(edition, data, index, references)
+    shown = _leading(edition, index, email_config.max_stories)
+    sections = _email_sections(edition, data, index, references, shown)
     count = sum(len(section.stories) for section in sections)
+    total = len(common.edition_stories(edition, index))
     unsubscribe_url = mail.link_slot(email_config.unsubscribe_url) if email_config.unsubscribe_url else ""
     unsubscribe_ref = references.number(unsubscribe_url) if unsubscribe_url else 0
     return EmailView(
         subject=f"{data.site.title}: {edition.title}",
-        preheader=_preheader(sections, count),
+        preheader=_preheader(sections, total),
         language=data.site.language,
         site_title=data.site.title,
         site_url=common.absolute_url(data.site.base_url, "index.html"),
         edition_title=edition.title,
-        intro=_intro(edition, count),
+        intro=_intro(edition, count, total),
         edition_url=edition_url,
         edition_ref=edition_ref,
         editor_note=edition.editor_note.strip(),
@@ -155,17 +158,24 @@ def email_view(edition: Edition, data: SiteData, index: SiteIndex, email_config:
         unsubscribe_mailto=mail.mailto_uri(email_config.unsubscribe_mailto),
         unsubscribe_ref=unsubscribe_ref,
         references=references.listed(),
+        more=total - count,
     )
 
 
+def _leading(edition: Edition, index: SiteIndex, limit: int) -> frozenset[str]:
+    """The ids of the edition's first ``limit`` stories in rank order (all of them when 0)."""
+    ranked = [story.id for story in common.edition_stories(edition, index)]
+    return frozenset(ranked[:limit] if limit else ranked)
+
+
 def _email_sections(
-    edition: Edition, data: SiteData, index: SiteIndex, references: _References
+    edition: Edition, data: SiteData, index: SiteIndex, references: _References, shown: frozenset[str]
 ) -> tuple[EmailSection, ...]:
-    stories = index.stories_by_id
+    stories = {story_id: story for story_id, story in index.stories_by_id.items() if story_id in shown}
     if edition.sections:
         grouped = [(s.title, [stories[i] for i in s.story_ids if i in stories]) for s in edition.sections]
     else:
-        grouped = [("This edition", common.edition_stories(edition, index))]
+        grouped = [("This edition", [s for s in common.edition_stories(edition, index) if s.id in shown])]
     sections, number = [], 0
     for title, members in grouped:
         if not members:
@@ -216,7 +226,9 @@ def _email_story(story: Story, number: int, data: SiteData, references: _Referen
     )
 
 
-def _intro(edition: Edition, count: int) -> str:
+def _intro(edition: Edition, count: int, total: int) -> str:
+    if count < total:
+        return f"Edition {edition.number}: the leading {count} of {total} stories on online-abuse policy."
     return f"Edition {edition.number}: {count} stor{'y' if count == 1 else 'ies'} on online-abuse policy."
 
 

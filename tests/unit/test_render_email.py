@@ -222,3 +222,29 @@ def test_an_edition_without_stories_says_so() -> None:
     outputs = {o.path: o.content for o in render_email_files(replace(data, editions=(empty,)), CONFIG)}
     assert "This edition has no stories." in outputs["editions/2026-W46/email.txt"].decode()
     assert "This edition has no stories." in outputs["editions/2026-W46/email.html"].decode()
+
+
+@pytest.mark.parametrize("limit", [1, 0])
+def test_an_edition_longer_than_max_stories_sends_its_leading_stories_and_links_the_rest(limit: int) -> None:
+    data = _site_data()
+    edition = data.editions[0]  # 2026-W48: two stories, in rank order
+    by_id = {story.id: story for story in data.stories}
+    shown = edition.story_ids[:limit] if limit else edition.story_ids
+    left_out = [by_id[i].title for i in edition.story_ids if i not in shown]
+    outputs = render_email_files(data, replace(CONFIG, max_stories=limit))
+    files = {o.path: o.content.decode() for o in outputs if o.path.startswith("editions/2026-W48/email")}
+    text, page = (
+        _flat(files["editions/2026-W48/email.txt"]),
+        _page(files["editions/2026-W48/email.html"].encode()),
+    )
+    html_text = _flat(" ".join(page.text))
+    for story_id in shown:
+        assert _flat(by_id[story_id].title) in text and _flat(by_id[story_id].title) in html_text
+    for title in left_out:
+        assert _flat(title) not in text and _flat(title) not in html_text
+    more = f"{len(left_out)} more story in this edition online"
+    assert (more in text and more in html_text) == bool(left_out)
+    assert bool(left_out) == ("the leading 1 of 2 stories" in text)
+    if left_out:
+        link = re.search(r'<a href="([^"]+)"[^>]*>' + more, files["editions/2026-W48/email.html"])
+        assert link is not None and link.group(1) == "https://digest.example.org/editions/2026-W48/"
