@@ -79,9 +79,10 @@ def reused_each(
     compute: Callable[[Sequence[Item]], list[Result]],
     key: Callable[[Item], str] = digest_of,
 ) -> list[Result]:
-    """One value per item: the value the last build saved for an item with the same digest, else
-    ``compute`` of the items not seen before (called once, with all of them). Only the values of
-    these items are saved, so what is no longer asked for does not pile up."""
+    """One value per item: the value the last build saved for an item with the same ``key`` (a
+    digest of what the value is worked out from; by default of the whole item), else ``compute``
+    of the items not seen before (called once, with all of them). Only the values of these items
+    are saved, so what is no longer asked for does not pile up."""
     keys = [key(item) for item in items]
     saved = _loaded(store.derived(name, "per-item"))
     missing = {key: item for key, item in zip(keys, items, strict=True) if key not in saved}

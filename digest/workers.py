@@ -1,11 +1,11 @@
-"""Worker processes for the CPU-bound stages: page extraction, relevance, cluster traits, stories and
-the story and listing pages.
+"""Worker processes for the CPU-bound stages: feed parsing, page extraction, relevance, cluster
+traits, stories, sections, and the rendering of pages, feeds, Markdown and e-mail.
 
-One pool per build, started when first needed: a rebuild with nothing new starts it only to render
-a large site's pages. The pool is forked: when there are pages to extract, it starts before any
-fetch thread exists. Work goes out in
-chunks and comes back in the order it went, so a build's output never depends on which worker was
-faster. A worker that dies (out of memory, killed) costs its chunk being done again in this process.
+One pool per build, started when first needed: with enough feeds, before they are fetched; else for
+the pages, or to render a large site. It is forked, so it starts before any fetch thread exists (a
+fork copies only the thread that called it). Work goes out in chunks and comes back in the order it
+went, so a build's output never depends on which worker was faster. A worker that dies (out of
+memory, killed) costs its chunk being done again in this process.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
 
 from digest.config import SiteConfig
 from digest.records import Edition, Exclusion, FeedState, OutputFile, Story
@@ -44,7 +43,7 @@ def render_all(data: SiteData, spread: site.Spread = site.in_this_process) -> li
     environment = site.make_environment(data.site.templates)
     jobs = [*WHOLE_FILES, *site.page_jobs(data, index)]
     shared = replace(data, feeds=(), excluded=())  # what the jobs read, smaller to send
-    waiting = functools.cache(spread(partial(render_jobs, shared), jobs))
+    waiting = functools.cache(spread(functools.partial(render_jobs, shared), jobs))
     pages = site.render_pages(data, index, environment, lambda: _flat(waiting()[len(WHOLE_FILES) :]))
     return sorted([*pages, *_flat(waiting()[: len(WHOLE_FILES)])], key=lambda output: output.path)
 
