@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -42,17 +43,28 @@ def render_all(data: SiteData, spread: site.Spread = site.in_this_process) -> li
     index = common.build_index(data.stories, data.editions)
     environment = site.make_environment(data.site.templates)
     jobs = [*WHOLE_FILES, *site.page_jobs(data, index)]
-    shared = replace(data, feeds=(), excluded=())  # what the jobs read, smaller to send
+    # What the jobs read, without the status page's rows, pickled once here rather than once for
+    # each chunk sent: a site's stories are megabytes of records.
+    shared = pickle.dumps(replace(data, feeds=(), excluded=()), protocol=5)
     waiting = functools.cache(spread(functools.partial(render_jobs, shared), jobs))
     pages = site.render_pages(data, index, environment, lambda: _flat(waiting()[len(WHOLE_FILES) :]))
     return sorted([*pages, *_flat(waiting()[: len(WHOLE_FILES)])], key=lambda output: output.path)
 
 
-def render_jobs(data: SiteData, jobs: Sequence[site.PageJob]) -> list[tuple[OutputFile, ...]]:
-    """The files of each job: the feeds, the Markdown editions, or one page. A worker's unit of work."""
-    environment = site.environment_for(data.site.templates)
-    writer = site.PageWriter(environment, data, common.build_index(data.stories, data.editions))
+def render_jobs(shared: bytes, jobs: Sequence[site.PageJob]) -> list[tuple[OutputFile, ...]]:
+    """The files of each job: the feeds, the Markdown editions, or one page; ``shared`` is the pickled
+    ``SiteData``. A worker's unit of work."""
+    writer = _writer_for(shared)
     return [_files_of(job, writer) for job in jobs]
+
+
+@functools.lru_cache(maxsize=1)
+def _writer_for(shared: bytes) -> site.PageWriter:
+    """One writer per site and process: a worker given several chunks of one build unpickles the
+    site, indexes it and renders each story's card once, not once per chunk."""
+    data: SiteData = pickle.loads(shared)
+    environment = site.environment_for(data.site.templates)
+    return site.PageWriter(environment, data, common.build_index(data.stories, data.editions))
 
 
 def _files_of(job: site.PageJob, writer: site.PageWriter) -> tuple[OutputFile, ...]:
