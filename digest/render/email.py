@@ -135,10 +135,11 @@ def email_view(edition: Edition, data: SiteData, index: SiteIndex, email_config:
     references = _References()
     edition_url = common.absolute_url(data.site.base_url, common.edition_path(edition.key))
     edition_ref = references.number(edition_url)
-    shown = _leading(edition, index, email_config.max_stories)
-    sections = _email_sections(edition, data, index, references, shown)
-    count = sum(len(section.stories) for section in sections)
-    total = len(common.edition_stories(edition, index))
+    ranked = common.edition_stories(edition, index)
+    limit = email_config.max_stories
+    shown = {story.id: story for story in (ranked[:limit] if limit else ranked)}  # the leading ones
+    sections = _email_sections(edition, ranked, shown, data, references)
+    count, total = len(shown), len(ranked)
     unsubscribe_url = mail.link_slot(email_config.unsubscribe_url) if email_config.unsubscribe_url else ""
     unsubscribe_ref = references.number(unsubscribe_url) if unsubscribe_url else 0
     return EmailView(
@@ -162,20 +163,18 @@ def email_view(edition: Edition, data: SiteData, index: SiteIndex, email_config:
     )
 
 
-def _leading(edition: Edition, index: SiteIndex, limit: int) -> frozenset[str]:
-    """The ids of the edition's first ``limit`` stories in rank order (all of them when 0)."""
-    ranked = [story.id for story in common.edition_stories(edition, index)]
-    return frozenset(ranked[:limit] if limit else ranked)
-
-
 def _email_sections(
-    edition: Edition, data: SiteData, index: SiteIndex, references: _References, shown: frozenset[str]
+    edition: Edition,
+    ranked: list[Story],
+    shown: dict[str, Story],
+    data: SiteData,
+    references: _References,
 ) -> tuple[EmailSection, ...]:
-    stories = {story_id: story for story_id, story in index.stories_by_id.items() if story_id in shown}
+    """The ``shown`` stories under their edition sections (one section when the edition has none)."""
     if edition.sections:
-        grouped = [(s.title, [stories[i] for i in s.story_ids if i in stories]) for s in edition.sections]
+        grouped = [(s.title, [shown[i] for i in s.story_ids if i in shown]) for s in edition.sections]
     else:
-        grouped = [("This edition", [s for s in common.edition_stories(edition, index) if s.id in shown])]
+        grouped = [("This edition", [story for story in ranked if story.id in shown])]
     sections, number = [], 0
     for title, members in grouped:
         if not members:
