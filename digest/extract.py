@@ -26,9 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import lxml.html
-import trafilatura
 from lxml import etree
-from trafilatura.deduplication import LRUCache
 
 from digest import text
 from digest.records import Entry, PageText
@@ -440,6 +438,8 @@ def extract_page(url: str, body: bytes, content_type: str) -> PageText:
 
 def trafilatura_options() -> dict[str, Any]:
     """How this tool asks trafilatura for a page's text (the benchmark prices the same call)."""
+    from trafilatura.deduplication import LRUCache
+
     # A fresh LRUCache per page: the default cache is global to the process, so what it dedupes
     # would depend on which pages a pool worker happened to see before (non-deterministic output).
     return {
@@ -455,6 +455,10 @@ def trafilatura_options() -> dict[str, Any]:
 
 
 def _run_trafilatura(url: str, html: str | bytes) -> Any:
+    # Imported here, not with the module: the main process needs this module's fallbacks and rules
+    # but extracts nothing itself (the workers do), and trafilatura costs 0.2 s to import.
+    import trafilatura
+
     prune = boilerplate().prune_xpath
     return trafilatura.bare_extraction(html, url=url, prune_xpath=prune or None, **trafilatura_options())
 

@@ -180,6 +180,8 @@ def fetch_and_parse_feeds(
             tick(result)
         state = waiting[result.url].popleft()
         if result.ok and g.store.body_changed(state, result.body):
+            if not parsing:  # the first changed feed: pages will follow, and so will their extraction
+                g.workers.warm(executor, "digest.extract")
             parsing[state.url] = g.workers.submit(executor, parse_job, result, source_of(g, state))
 
     results = fetch.fetch_many(requests, g.config.fetch, deadline=g.deadline, on_result=on_result)

@@ -10,6 +10,7 @@ memory, killed) costs its chunk being done again in this process.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -119,6 +120,14 @@ class Workers:
             self.count = 1
             return INLINE.submit(fn, *args)
 
+    def warm(self, executor: Executor, module: str) -> None:
+        """Have each worker import ``module`` now, while it would otherwise wait (for the feeds to
+        download), rather than in its first job of the next stage. Best effort: a worker that misses
+        its share imports the module when that job needs it."""
+        if executor is self._pool:
+            for _ in range(self.count):
+                self.submit(executor, import_module_quietly, module)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
@@ -142,6 +151,11 @@ def in_background(work: Callable[[], T]) -> Callable[[], T]:
     future = thread.submit(work)
     thread.shutdown(wait=False)
     return future.result
+
+
+def import_module_quietly(module: str) -> None:
+    """``import module`` for ``Workers.warm``: the module object itself cannot be sent back."""
+    importlib.import_module(module)
 
 
 @contextmanager

@@ -7,13 +7,14 @@ import pickle
 import re
 import socket
 import sqlite3
+import subprocess
 import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from digest.sample.server import SampleServer
-from tests.conftest import Built, run_build
+from tests.conftest import NOW_TEXT, Built, build_command, run_build
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARTICLES = Path(__file__).parents[2] / "digest" / "sample" / "articles"
@@ -108,6 +109,25 @@ def test_rerun_costs_304s_and_no_page_fetches(tmp_path: Path, sample_server: Sam
     answered = [status for _, path, status in rerun if "broken" not in path]
     assert answered and all(status == 304 for status in answered), rerun
     assert first.out.joinpath("index.html").read_bytes() == second.out.joinpath("index.html").read_bytes()
+
+
+def test_a_rerun_with_nothing_new_imports_neither_the_feed_parser_nor_the_extractor(
+    tmp_path: Path, sample_server: SampleServer
+) -> None:
+    first = run_build(tmp_path, sample_server)
+    assert first.result.returncode == 0, first.result.stderr
+    command = build_command(first.config, first.out, NOW_TEXT)
+    command[1:1] = ["-X", "importtime"]  # one stderr line per module imported, by any process
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in rerun.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "digest.pipeline" in imported  # the flag took effect
+    heavy = {name for name in imported if name.split(".")[0] in ("feedparser", "trafilatura")}
+    assert not heavy, sorted(heavy)
 
 
 def test_same_inputs_and_clock_give_byte_identical_sites(tmp_path: Path, sample_server: SampleServer) -> None:

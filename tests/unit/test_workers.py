@@ -1,6 +1,7 @@
 """The build's worker processes: results in order, small jobs in-process, a dead worker's chunk redone."""
 
 import os
+import sys
 from collections.abc import Sequence
 
 import pytest
@@ -74,3 +75,20 @@ def test_background_work_gives_its_result_or_its_error() -> None:
     waiting = in_background(lambda: int("not a number"))
     with pytest.raises(ValueError):
         waiting()
+
+
+WARMED = "xml.dom.minidom"  # a module this test process never imports
+
+
+def warmed_here(numbers: Sequence[int]) -> list[bool]:
+    return [WARMED in sys.modules for _ in numbers]
+
+
+def test_warming_imports_the_module_in_the_workers_and_never_here() -> None:
+    assert WARMED not in sys.modules
+    with worker_pool(2) as workers:
+        executor = workers.executor(MIN_JOBS)
+        workers.warm(executor, WARMED)
+        assert any(workers.map_chunks(warmed_here, list(range(4 * MIN_JOBS))))
+    Workers(1).warm(INLINE, WARMED)  # one core: nothing runs ahead of its need
+    assert WARMED not in sys.modules
