@@ -233,9 +233,15 @@ def keywords(words: Sequence[str], counts: Sequence[int], weights: Weights) -> l
 
 
 def first_ranked(ranks: list[float], tokens: Iterable[str], count: int) -> list[str]:
-    """Tokens by rank, then alphabetically: sorting (rank, token) pairs compares in C, where a key
-    function would be called once per token."""
-    return [token for _, token in sorted(zip(ranks, tokens, strict=True))[:count]]
+    """The first ``count`` tokens by rank, then alphabetically. Sorting (rank, token) pairs compares
+    in C, where a key function would be called once per token; and only the pairs ranked no worse
+    than the ``count``-th rank are sorted: sorting the bare ranks to find it costs a third as much
+    as sorting every pair (an article has hundreds of words, of which twenty are kept)."""
+    pairs = zip(ranks, tokens, strict=True)
+    if 0 < count < len(ranks):
+        cutoff = sorted(ranks)[count - 1]
+        return [token for _, token in sorted(pair for pair in pairs if pair[0] <= cutoff)[:count]]
+    return [token for _, token in sorted(pairs)[:count]]
 
 
 def quote_shingles(content: str) -> set[int]:

@@ -146,3 +146,13 @@ def test_weights_work_out_each_idf_once_and_answer_as_a_dict() -> None:
     assert weights["driftboard"] == math.log(1 + 10 / 1) + 0.1
     assert set(weights) == {"ofcom", "driftboard"}
     assert cluster.rare_count(frozenset({"ofcom", "driftboard"}), weights) == 1
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 5, 8, 20])
+def test_first_ranked_is_the_head_of_the_full_sort_with_ties_at_the_cut(count: int) -> None:
+    # Ranks repeat (words used as often, as rare), so ties fall on either side of the cut.
+    tokens = [f"word{n:02d}" for n in range(12)][::-1]
+    ranks = [float(-(n % 4)) for n in range(12)]
+    expected = [token for _, token in sorted(zip(ranks, tokens, strict=True))][:count]
+    assert cluster.first_ranked(ranks, tokens, count) == expected
+    assert cluster.first_ranked(ranks, iter(tokens), count) == expected  # any iterable of tokens
