@@ -24,6 +24,9 @@ class SiteConfig:
     about: str = ""  # path to the operator's about page in Markdown, relative to the config
     templates: str = ""  # operator's template folder, searched before the bundled one
     curation: str = ""  # path to curation.toml, relative to the config
+    # The home page shows the latest edition's leading stories, in rank order, and links the rest:
+    # a week of 1,000 stories made a 2 MB home page. 0 shows every story.
+    home_max_stories: int = 50
 
 
 @dataclass(frozen=True, slots=True)

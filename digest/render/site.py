@@ -208,12 +208,19 @@ def home_page(writer: PageWriter) -> OutputFile:
     editions = writer.data.editions
     latest = editions[0] if editions else None
     stories = common.edition_stories(latest, writer.index) if latest else []
+    limit = writer.data.site.home_max_stories
+    shown = {story.id for story in (stories[:limit] if limit else stories)}  # the leading ones
+    sections = [
+        (title, [story for story in members if story.id in shown])
+        for title, members in (sections_of(latest, writer.index) if latest else [])
+    ]
     return writer.write(
         "index.html",
         "index.html",
         writer.data.site.title,
         edition=latest,
-        sections=sections_of(latest, writer.index) if latest else [],
+        sections=[(title, members) for title, members in sections if members],
+        more=len(stories) - len(shown),
         overview=overview_of(stories),
         editor_note_html=render_markdown(latest.editor_note) if latest else "",
         earlier=editions[1:6],

@@ -622,3 +622,18 @@ def test_related_stories_most_shared_first_then_newest_then_by_id() -> None:
         "one-shared-new",
         "one-shared-a",
     ]
+
+
+@pytest.mark.parametrize("limit", [1, 0])
+def test_the_home_page_shows_the_leading_stories_and_links_the_rest(limit: int) -> None:
+    data = _site_data(site=SiteConfig(base_url=BASE, home_max_stories=limit))
+    home = {o.path: o for o in render_all(data)}["index.html"].content.decode()
+    # 2026-W48 ranks s1 then s2, in two sections; the edition page keeps both whatever the limit.
+    assert "second reading" in home
+    assert ("Court hears intimate-image abuse case" in home) == (limit == 0)
+    assert ("Courts and policing" in home) == (limit == 0)  # a section left empty is not shown
+    more = re.search(r'<a href="([^"]+)">1 more story in Edition 2: 23 to 29 November 2026</a>', home)
+    assert (more is not None) == (limit == 1)
+    if more:
+        assert more.group(1) == "editions/2026-W48/index.html"
+    assert "2 stories from" in home  # the overview counts the whole edition
