@@ -166,8 +166,8 @@ def render_pages(
     environment: jinja2.Environment,
     spread_pages: Callable[[], list[OutputFile]],
 ) -> list[OutputFile]:
-    """Every HTML page, the stylesheet, robots.txt and the sitemap; ``spread_pages`` gives the pages
-    of ``page_jobs``, rendered meanwhile by the workers."""
+    """Every HTML page, the icon and the stylesheet, robots.txt and the sitemap; ``spread_pages``
+    gives the pages of ``page_jobs``, rendered meanwhile by the workers."""
     writer = PageWriter(environment, data, index)
     pages = [
         home_page(writer),
@@ -179,7 +179,7 @@ def render_pages(
         *status_pages(writer),
         *spread_pages(),
     ]
-    return [*pages, stylesheet(environment), robots_txt(data), sitemap(data, pages)]
+    return [*pages, *asset_files(environment), robots_txt(data), sitemap(data, pages)]
 
 
 def sections_of(edition: Edition, index: SiteIndex) -> list[tuple[str, list[Story]]]:
@@ -400,11 +400,14 @@ def _feed_row_order(row: dict[str, Any]) -> tuple[bool, str, str]:
 # --- files that are not pages ----------------------------------------------------------------
 
 
-def stylesheet(environment: jinja2.Environment) -> OutputFile:
-    """The stylesheet, copied as is (the operator's own when their folder has one)."""
+ASSETS = ("assets/favicon.svg", "assets/style.css")
+
+
+def asset_files(environment: jinja2.Environment) -> list[OutputFile]:
+    """The icon and the stylesheet, copied as they are (the operator's own when their folder has them).
+    Without an icon a browser asks for /favicon.ico on every first visit, and logs the 404."""
     loader = environment.loader or jinja2.FileSystemLoader(bundled_templates())
-    source, _, _ = loader.get_source(environment, "assets/style.css")
-    return OutputFile("assets/style.css", source.encode("utf-8"))
+    return [OutputFile(name, loader.get_source(environment, name)[0].encode("utf-8")) for name in ASSETS]
 
 
 def robots_txt(data: SiteData) -> OutputFile:

@@ -224,6 +224,7 @@ def test_every_page_kind_exists(files: dict[str, bytes]) -> None:
         "editions/2026-W46/edition.md",
         "sitemap.xml",
         "robots.txt",
+        "assets/favicon.svg",
         "assets/style.css",
     ]
     assert [path for path in expected if path not in files] == []
@@ -637,3 +638,13 @@ def test_the_home_page_shows_the_leading_stories_and_links_the_rest(limit: int) 
     if more:
         assert more.group(1) == "editions/2026-W48/index.html"
     assert "2 stories from" in home  # the overview counts the whole edition
+
+
+def test_every_page_links_the_site_icon(files: dict[str, bytes]) -> None:
+    # Without one, a browser asks for /favicon.ico on a reader's first visit and logs the 404.
+    icons = {
+        path: re.findall(r'<link rel="icon" href="([^"]+)"', _text(files, path))
+        for path in _html_pages(files)
+    }
+    assert {path for path, hrefs in icons.items() if len(hrefs) != 1} == set()
+    assert files["assets/favicon.svg"].startswith(b"<svg")
