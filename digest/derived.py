@@ -119,29 +119,46 @@ def stories_for(
     return reused(store, "stories", inputs, compose)
 
 
-def search_bundle_for(
-    outputs: Sequence[OutputFile],
-    store: Store,
-    index: Callable[[], tuple[list[OutputFile], list[Problem]]],
-) -> Callable[[], tuple[list[OutputFile], list[Problem]]]:
-    """The search bundle of the last build when the pages it indexes are byte for byte the same;
-    else ``index`` is started in a thread (Pagefind runs as a process of its own, so this one goes on
-    meanwhile, publishing the pages). The function returned waits for the bundle and saves it."""
+Indexer = Callable[[Path], tuple[list[OutputFile], list[Problem]]]
+
+
+class SearchBundle:
+    """The search bundle of a build's story pages: the last build's when the pages are byte for byte
+    the same; else ``index`` of the folder they are staged in, started as soon as they are there
+    (``publish_tree``'s ``later``) and saved for the next build once it succeeds."""
+
+    def __init__(self, store: Store, inputs: str, kept: list[OutputFile] | None, index: Indexer) -> None:
+        self._store, self._inputs, self._index = store, inputs, index
+        self._indexing: Callable[[], tuple[list[OutputFile], list[Problem]]] | None = None
+        self._result: tuple[list[OutputFile], list[Problem]] | None = (kept, []) if kept is not None else None
+
+    def start(self, staged: Path) -> Callable[[], list[OutputFile]]:
+        """Index the pages staged in ``staged`` in a thread (Pagefind runs as a process of its own,
+        so this one goes on staging the rest); the function returned waits for the bundle."""
+        if self._result is None:
+            self._indexing = in_background(lambda: self._index(staged))
+        return lambda: self._done()[0]
+
+    def problems(self) -> list[Problem]:
+        """What went wrong in indexing, once it is done; nothing when the bundle was kept or never
+        started (the site was not published)."""
+        return self._done()[1] if self._result is not None or self._indexing is not None else []
+
+    def _done(self) -> tuple[list[OutputFile], list[Problem]]:
+        if self._result is None:
+            assert self._indexing is not None, "start() first"
+            bundle, problems = self._indexing()
+            if not problems:  # a missing indexer is tried again next time
+                self._store.save_derived("search", self._inputs, pickle.dumps(bundle, protocol=5))
+            self._result = bundle, problems
+        return self._result
+
+
+def search_bundle_for(outputs: Sequence[OutputFile], store: Store, index: Indexer) -> SearchBundle:
+    """The search bundle for the story pages among ``outputs`` (see ``SearchBundle``)."""
     inputs = digest_of(sorted((o.path, o.content) for o in outputs if o.path.startswith("stories/")))
     saved = store.derived("search", inputs)
-    if saved is not None:
-        kept: tuple[list[OutputFile], list[Problem]] = (pickle.loads(saved), [])
-        return lambda: kept
-    indexing = in_background(index)
-
-    @functools.cache
-    def indexed() -> tuple[list[OutputFile], list[Problem]]:
-        bundle, problems = indexing()
-        if not problems:  # a missing indexer is tried again next time
-            store.save_derived("search", inputs, pickle.dumps(bundle, protocol=5))
-        return bundle, problems
-
-    return indexed
+    return SearchBundle(store, inputs, pickle.loads(saved) if saved is not None else None, index)
 
 
 def _loaded(saved: bytes | None) -> dict[str, Any]:

@@ -103,11 +103,11 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         moved = editions_stage.moved_stories(built_stories, store)  # gone story id -> its successor
         emails = workers.start(render_email_files, site, config.email, jobs=len(site.stories))
         outputs = [*render_all(site, workers.start_few), *emails(), *render_moved_pages(site, moved)]
-    indexed = derived.search_bundle_for(
-        outputs, store, lambda: search.render_search_index(outputs, config.site.language)
+    bundle = derived.search_bundle_for(
+        outputs, store, partial(search.index_site, language=config.site.language)
     )
-    written = publish_tree(outputs, options.out_dir, later=lambda: indexed()[0])  # staged while indexing
-    problems += indexed()[1]
+    written = publish_tree(outputs, options.out_dir, later=bundle.start, first=search.is_indexed)
+    problems += bundle.problems()
     failing = store.failing_feeds(options.now, (feed.url for feed in config.feeds))
     return BuildReport(
         feeds_total=len(config.feeds),

@@ -28,26 +28,35 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
+Later = Callable[[Path], Callable[[], Sequence[OutputFile]]]
+
+
 def publish_tree(
-    files: Sequence[OutputFile], out_dir: Path, later: Callable[[], Sequence[OutputFile]] = tuple
+    files: Sequence[OutputFile],
+    out_dir: Path,
+    later: Later = lambda staging: tuple,
+    first: Callable[[OutputFile], bool] = lambda output: False,
 ) -> int:
-    """Replace ``out_dir`` by a tree holding exactly ``files`` and the files ``later()`` gives (asked
-    for once ``files`` are staged: the search bundle is indexed meanwhile); return how many files
-    were written."""
+    """Replace ``out_dir`` by a tree holding exactly ``files`` and the files ``later`` gives; return
+    how many files were written. The files ``first`` picks are staged first; ``later`` is then given
+    the folder they are in (the search indexer reads the story pages there while the rest are
+    staged) and gives a function that waits for its own files."""
     out_dir = out_dir.absolute()
     _refuse_foreign_folder(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.staging")
+    made: set[Path] = set()
     try:
         _remove(staging)
-        made: set[Path] = set()
-        written = _stage(files, staging, out_dir, made)
+        written = _stage([output for output in files if first(output)], staging, out_dir, made)
     except OSError as exc:
         raise _cannot_write(out_dir, staging, exc) from None
+    waiting = _started(later, staging)
     try:
-        more = later()
-    except BaseException:  # raised as it is: what went wrong in making these is not the site's folder
-        _remove_quietly(staging)
-        raise
+        written += sum(_place(output, staging, out_dir, made) for output in files if not first(output))
+    except OSError as exc:
+        _wait_quietly(waiting)  # it reads the staging folder: done with it before the folder goes
+        raise _cannot_write(out_dir, staging, exc) from None
+    more = _waited(waiting, staging)
     try:
         written += sum(_place(output, staging, out_dir, made) for output in more)
         _swap_in(staging, out_dir)
@@ -55,6 +64,29 @@ def publish_tree(
         raise _cannot_write(out_dir, staging, exc) from None
     _remove_quietly(staging)  # holds the previous tree after an exchange
     return written
+
+
+def _started(later: Later, staging: Path) -> Callable[[], Sequence[OutputFile]]:
+    try:
+        return later(staging)
+    except BaseException:  # raised as it is: what went wrong in making these is not the site's folder
+        _remove_quietly(staging)
+        raise
+
+
+def _waited(waiting: Callable[[], Sequence[OutputFile]], staging: Path) -> Sequence[OutputFile]:
+    try:
+        return waiting()
+    except BaseException:
+        _remove_quietly(staging)
+        raise
+
+
+def _wait_quietly(waiting: Callable[[], Sequence[OutputFile]]) -> None:
+    try:
+        waiting()
+    except Exception as exc:  # the site's folder error is the one reported
+        log.debug("files given later, not published: %s", exc)
 
 
 def _cannot_write(out_dir: Path, staging: Path, exc: OSError) -> OutputError:

@@ -1,10 +1,12 @@
 """Full-text search with Pagefind: the rendered story pages in, a static search bundle out; no server.
 
 Pagefind's indexer (the ``pagefind`` binary shipped by the PyPI package ``pagefind[bin]``) reads HTML
-from a folder and writes the bundle into it, so the story pages are written to a temporary folder,
-indexed there, and the bundle is read back as ``OutputFile``s under ``pagefind/`` to be published with
-the rest of the site. Only ``data-pagefind-body`` (the story itself) is indexed; the tag and
-jurisdiction links carry ``data-pagefind-filter`` so results can be narrowed by them.
+from a folder: a build has it read the story pages from the folder the new site is staged in
+(``index_site``, started as soon as those pages are staged, while the rest are), and writes the bundle
+to a temporary folder, from which it is read back as ``OutputFile``s under ``pagefind/`` to be
+published with the rest of the site. ``render_search_index`` does the same from pages in memory. Only
+``data-pagefind-body`` (the story itself) is indexed; the tag and jurisdiction links carry
+``data-pagefind-filter`` so results can be narrowed by them.
 
 Pagefind 1.5.2 writes its filter values in a random order; ``pagefind_order.py`` sorts them and renames
 the files that change, so the same pages give a byte-identical bundle and a rebuild with no change
@@ -45,25 +47,37 @@ def pagefind_binary() -> Path | None:
     return Path(found) if found else None
 
 
+def is_indexed(output: OutputFile) -> bool:
+    """Whether Pagefind reads this file: the story pages (``INDEXED_GLOB``)."""
+    return output.path.startswith("stories/") and output.path.endswith(".html")
+
+
 def render_search_index(
     files: Sequence[OutputFile], language: str = "en", binary: Path | None = None
 ) -> tuple[list[OutputFile], list[Problem]]:
     """The Pagefind bundle for the story pages among ``files``, sorted by path; or a problem."""
+    pages = [output for output in files if is_indexed(output)]
+    with tempfile.TemporaryDirectory(prefix="digest-search-") as folder:
+        _write(Path(folder), pages)
+        return index_site(Path(folder), language, binary)
+
+
+def index_site(
+    site: Path, language: str = "en", binary: Path | None = None
+) -> tuple[list[OutputFile], list[Problem]]:
+    """The Pagefind bundle for the story pages under ``site``, sorted by path; or a problem. Nothing
+    is written to ``site``: the bundle goes to a temporary folder of its own."""
     binary = binary or pagefind_binary()
     if binary is None:
         return [], [Problem(WHERE, "search_unavailable", "no pagefind binary (install pagefind[bin])")]
-    pages = [
-        output for output in files if output.path.startswith("stories/") and output.path.endswith(".html")
-    ]
-    if not pages:
+    if not any(site.glob(INDEXED_GLOB)):
         return [], []  # nothing to index yet: the search page says so
     with tempfile.TemporaryDirectory(prefix="digest-search-") as folder:
-        site = Path(folder)
-        _write(site, pages)
-        problem = _run_pagefind(binary, site, _primary_language(language))
+        output = Path(folder) / BUNDLE_DIR
+        problem = _run_pagefind(binary, site, output, _primary_language(language))
         if problem is not None:
             return [], [problem]
-        bundle = stable_bundle(_read_bundle(site / BUNDLE_DIR))
+        bundle = stable_bundle(_read_bundle(output))
     return [OutputFile(path, bundle[path]) for path in sorted(bundle)], []
 
 
@@ -74,11 +88,11 @@ def _write(site: Path, pages: Sequence[OutputFile]) -> None:
         target.write_bytes(page.content)
 
 
-def _run_pagefind(binary: Path, site: Path, language: str) -> Problem | None:
+def _run_pagefind(binary: Path, site: Path, output: Path, language: str) -> Problem | None:
     command = [
         str(binary),
         "--site", str(site),
-        "--output-subdir", BUNDLE_DIR,
+        "--output-path", str(output.absolute()),
         "--glob", INDEXED_GLOB,
         "--force-language", language,
         "--keep-index-url",  # result links end in index.html, as every other link on the site does

@@ -20,7 +20,7 @@ from digest.publish import publish_tree
 from digest.records import OutputFile
 from digest.render import render_all
 from digest.render.pagefind_order import decode_cbor
-from digest.render.search import pagefind_binary, render_search_index
+from digest.render.search import index_site, pagefind_binary, render_search_index
 from tests.unit.test_render import _site_data
 
 pytestmark = pytest.mark.skipif(
@@ -92,3 +92,14 @@ def test_a_missing_binary_is_a_problem_and_no_bundle(pages: list[OutputFile], tm
     bundle, problems = render_search_index(pages, "en", binary=tmp_path / "no-pagefind-here")
     assert bundle == []
     assert [problem.reason for problem in problems] == ["search_failed"]
+
+
+def test_a_staged_site_gives_the_same_bundle_and_is_left_as_it_was(
+    pages: list[OutputFile], tmp_path: Path
+) -> None:
+    site = tmp_path / "staged"
+    publish_tree(pages, site)  # every page, not only the story pages: the others are not read
+    before = sorted(path.relative_to(site) for path in site.rglob("*"))
+    bundle, problems = index_site(site, "en")
+    assert problems == [] and bundle == _bundle(pages)
+    assert sorted(path.relative_to(site) for path in site.rglob("*")) == before  # the bundle went elsewhere

@@ -80,24 +80,27 @@ def test_digest_does_not_depend_on_which_equal_strings_are_one_object() -> None:
 
 def test_a_failed_search_index_is_not_reused(tmp_path: Path) -> None:
     pages = [OutputFile("stories/s-1/index.html", b"<p>one</p>")]
-    attempts: list[int] = []
+    attempts: list[Path] = []
+    js = OutputFile("pagefind/pagefind.js", b"js")
 
-    def failing() -> tuple[list[OutputFile], list[Problem]]:
-        attempts.append(1)
+    def failing(staged: Path) -> tuple[list[OutputFile], list[Problem]]:
+        attempts.append(staged)
         return [], [Problem("search index", "search_unavailable", "no pagefind binary")]
 
-    def working() -> tuple[list[OutputFile], list[Problem]]:
-        attempts.append(2)
-        return [OutputFile("pagefind/pagefind.js", b"js")], []
+    def working(staged: Path) -> tuple[list[OutputFile], list[Problem]]:
+        attempts.append(staged)
+        return [js], []
 
     with Store.open(tmp_path / "s.sqlite") as store:
-        assert derived.search_bundle_for(pages, store, failing)()[1]
-        assert derived.search_bundle_for(pages, store, working)()[0]
-        assert derived.search_bundle_for(pages, store, working)() == (
-            [OutputFile("pagefind/pagefind.js", b"js")],
-            [],
-        )
-    assert attempts == [1, 2]
+        failed = derived.search_bundle_for(pages, store, failing)
+        assert failed.start(tmp_path / "one")() == [] and failed.problems()
+        indexed = derived.search_bundle_for(pages, store, working)
+        assert indexed.start(tmp_path / "two")() == [js] and indexed.problems() == []
+        kept = derived.search_bundle_for(pages, store, working)  # the same pages: not indexed again
+        assert kept.start(tmp_path / "three")() == [js] and kept.problems() == []
+        never = derived.search_bundle_for([OutputFile("stories/s-2/index.html", b"two")], store, working)
+        assert never.problems() == []  # the site was not published: nothing was started
+    assert attempts == [tmp_path / "one", tmp_path / "two"]
 
 
 def test_each_value_is_computed_once_and_values_no_longer_asked_for_are_dropped(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Publishing: a whole tree swapped in, unchanged files kept, foreign folders never replaced."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,9 +55,25 @@ def test_files_given_later_are_published_with_the_rest_and_counted(tmp_path: Pat
     out = tmp_path / "site"
     pages = [OutputFile("index.html", b"home")]
     bundle = [OutputFile("pagefind/pagefind.js", b"js")]
-    assert publish_tree(pages, out, later=lambda: bundle) == 2
+    assert publish_tree(pages, out, later=lambda staging: lambda: bundle) == 2
     assert (out / "pagefind/pagefind.js").read_bytes() == b"js"
-    assert publish_tree(pages, out, later=lambda: bundle) == 0  # both unchanged: linked, not written
+    assert publish_tree(pages, out, later=lambda staging: lambda: bundle) == 0  # unchanged: linked
+
+
+def test_later_is_given_the_staging_folder_once_the_first_files_are_in_it(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    pages = [OutputFile("index.html", b"home"), OutputFile("stories/a/index.html", b"story")]
+    seen: dict[str, bool] = {}
+
+    def indexer(staging: Path) -> Callable[[], list[OutputFile]]:
+        seen["story"] = (staging / "stories/a/index.html").read_bytes() == b"story"
+        seen["home"] = (staging / "index.html").exists()
+        seen["published"] = out.exists()
+        return list
+
+    publish_tree(pages, out, later=indexer, first=lambda output: output.path.startswith("stories/"))
+    assert seen == {"story": True, "home": False, "published": False}
+    assert (out / "index.html").read_bytes() == b"home"
 
 
 def test_an_error_in_the_later_files_leaves_the_previous_site_and_no_staging(tmp_path: Path) -> None:
@@ -67,6 +84,6 @@ def test_an_error_in_the_later_files_leaves_the_previous_site_and_no_staging(tmp
         raise RuntimeError("indexer crashed")
 
     with pytest.raises(RuntimeError, match="indexer crashed"):
-        publish_tree([OutputFile("index.html", b"new")], out, later=indexer_failed)
+        publish_tree([OutputFile("index.html", b"new")], out, later=lambda staging: indexer_failed)
     assert (out / "index.html").read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
