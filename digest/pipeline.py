@@ -143,6 +143,17 @@ def gather_feeds(gathering: Gathering) -> list[Problem]:
     g = gathering
     states = [state for state in g.store.sync_feeds(g.config.feeds, g.options.now) if not state.retired]
     results, parsing = fetch_and_parse_feeds(g, states)
+    with g.store.batch():
+        return record_feeds(g, states, results, parsing)
+
+
+def record_feeds(
+    g: Gathering,
+    states: Sequence[FeedState],
+    results: Sequence[FetchResult],
+    parsing: Mapping[str, Future[ParsedFeed]],
+) -> list[Problem]:
+    """Each feed's fetch, and the entries of each changed one, in the order of the feeds."""
     problems: list[Problem] = []
     for state, result in zip(states, results, strict=True):
         updated = g.store.record_feed_fetch(state, result, g.options.now)

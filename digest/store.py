@@ -90,6 +90,7 @@ MIGRATIONS: tuple[str, ...] = (
 LOCK_WAIT_S = 10.0
 PAGE_NOT_FETCHED = "page not fetched: "  # begins the detail of every page-fetch problem
 PAGES_LISTED = 5  # failed pages named on a feed's status row; the rest are counted
+LOOKUP_BATCH = 500  # keys per "IN (...)" query: well under SQLite's limit on bound parameters
 
 
 def article_id(url: str) -> str:
@@ -113,6 +114,21 @@ class Store:
         self.db = db
         self._lock = lock
         self._unfetched_pages: list[Problem] = []  # pages saved through this connection
+        self._batched = False  # inside ``batch``: writes wait for its one commit
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """The writes made inside, committed together at the end (or none, if it raises): a build
+        records hundreds of feeds, and a commit for each of their four writes cost more than them."""
+        with self.db:
+            self._batched = True
+            try:
+                yield
+            finally:
+                self._batched = False
+
+    def _transaction(self) -> contextlib.AbstractContextManager[object]:
+        return contextlib.nullcontext() if self._batched else self.db
 
     @classmethod
     @contextlib.contextmanager
@@ -150,7 +166,7 @@ class Store:
 
     def sync_feeds(self, feeds: Sequence[FeedSource], now: datetime) -> list[FeedState]:
         """Add newly configured feeds; return the states of configured feeds, in config order."""
-        with self.db:
+        with self._transaction():
             for feed in feeds:
                 self.db.execute(
                     "INSERT INTO feeds(url, current_url, name) VALUES (?, ?, ?) "
@@ -168,7 +184,7 @@ class Store:
     def record_feed_fetch(self, state: FeedState, result: FetchResult, now: datetime) -> FeedState:
         """Remember what a fetch said about the feed; return the updated state."""
         updated = _feed_after_fetch(state, result, now)
-        with self.db:
+        with self._transaction():
             self.db.execute(
                 "UPDATE feeds SET current_url=?, etag=?, last_modified=?, last_status=?, last_error=?, "
                 "failing_since=?, last_checked=?, last_ok=?, retired=? WHERE url=?",
@@ -192,7 +208,7 @@ class Store:
         return hashlib.sha256(body).hexdigest() != state.body_sha256
 
     def mark_parsed(self, state: FeedState, body: bytes) -> None:
-        with self.db:
+        with self._transaction():
             self.db.execute(
                 "UPDATE feeds SET body_sha256=? WHERE url=?", (hashlib.sha256(body).hexdigest(), state.url)
             )
@@ -208,7 +224,7 @@ class Store:
         if parsed.version:
             return
         problem = _decisive_problem(parsed.problems)
-        with self.db:
+        with self._transaction():
             self.db.execute(
                 "UPDATE feeds SET last_status='error', last_error=?, failing_since=?, last_ok=?, "
                 "etag=NULL, last_modified=NULL, body_sha256=NULL WHERE url=?",
@@ -221,7 +237,7 @@ class Store:
             )
 
     def mark_unchanged(self, state: FeedState) -> FeedState:
-        with self.db:
+        with self._transaction():
             self.db.execute("UPDATE feeds SET last_status='unchanged' WHERE url=?", (state.url,))
         return replace(state, last_status="unchanged")
 
@@ -229,17 +245,30 @@ class Store:
 
     def save_entries(self, parsed: ParsedFeed, now: datetime) -> int:
         """Upsert the feed's entries; first-seen times are kept. Returns how many are new."""
-        before = self._count("entries")
-        with self.db:
+        rows = [_entry_row(entry, now) for entry in parsed.entries]
+        with self._transaction():
+            # The entries already stored, looked up by key: a count of the whole table before and
+            # after, for each feed of a build, grows with the store.
+            known = self._stored_urls([row[0] for row in rows])
             self.db.executemany(
                 "INSERT INTO entries(url, id, guid, feed_url, title, source, author, published, "
                 "summary_html, content_html, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(url) DO UPDATE SET title=excluded.title, author=excluded.author, "
                 "summary_html=excluded.summary_html, content_html=excluded.content_html, "
                 "published=coalesce(entries.published, excluded.published), last_seen=excluded.last_seen",
-                [_entry_row(entry, now) for entry in parsed.entries],
+                rows,
             )
-        return self._count("entries") - before
+        return len({row[0] for row in rows} - known)
+
+    def _stored_urls(self, urls: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(urls), LOOKUP_BATCH):
+            batch = urls[start : start + LOOKUP_BATCH]
+            marks = ",".join("?" * len(batch))
+            found.update(
+                row[0] for row in self.db.execute(f"SELECT url FROM entries WHERE url IN ({marks})", batch)
+            )
+        return found
 
     def entries_without_text(self) -> list[Entry]:
         rows = self.db.execute(
@@ -250,7 +279,7 @@ class Store:
 
     def save_pages(self, pages: Sequence[PageText], now: datetime) -> int:
         rows = [_page_row(page, now) for page in pages]
-        with self.db:
+        with self._transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO pages(url, text, title, author, published, language, origin, "
                 "fallback_reason, extracted_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -287,7 +316,7 @@ class Store:
     # --- judgements, stories, editions -----------------------------------------------
 
     def save_judgements(self, judgements: Mapping[str, Judgement]) -> None:
-        with self.db:
+        with self._transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO judgements VALUES (?,?,?,?,?,?,?)",
                 [_judgement_row(j) for j in judgements.values()],
@@ -309,7 +338,7 @@ class Store:
         return dict(self.db.execute("SELECT story_id, edition_key FROM edition_stories").fetchall())
 
     def assign_stories(self, assignments: Mapping[str, str], now: datetime) -> None:
-        with self.db:
+        with self._transaction():
             self.db.executemany(
                 "INSERT OR IGNORE INTO edition_stories VALUES (?,?,?)",
                 [(story, key, now.isoformat()) for story, key in sorted(assignments.items())],
@@ -319,13 +348,13 @@ class Store:
         return dict(self.db.execute("SELECT key, number FROM editions").fetchall())
 
     def save_edition(self, key: str, number: int, start: str, end: str) -> None:
-        with self.db:
+        with self._transaction():
             self.db.execute("INSERT OR IGNORE INTO editions VALUES (?,?,?,?)", (key, number, start, end))
 
     def remember_published(self, holdings: Mapping[str, Iterable[str]]) -> None:
         """Record each story id with the article ids it holds in this build (never forgotten)."""
         rows = sorted((story_id, article) for story_id, articles in holdings.items() for article in articles)
-        with self.db:
+        with self._transaction():
             self.db.executemany("INSERT OR IGNORE INTO published_stories VALUES (?,?)", rows)
 
     def published_holdings(self) -> dict[str, frozenset[str]]:
@@ -355,7 +384,7 @@ class Store:
         return bytes(row["value"]) if row is not None and row["inputs"] == inputs else None
 
     def save_derived(self, name: str, inputs: str, value: bytes) -> None:
-        with self.db:
+        with self._transaction():
             self.db.execute("INSERT OR REPLACE INTO derived VALUES (?,?,?)", (name, inputs, value))
 
     def feed_states_for_status(self) -> list[FeedState]:
@@ -378,9 +407,6 @@ class Store:
 
     def integrity_ok(self) -> bool:
         return bool(self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
-
-    def _count(self, table: str) -> int:
-        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 # --- connection and lock ---------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Store: migrations, first-seen kept, failures never lose items, one writer at a time."""
 
+import contextlib
 import re
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,3 +182,35 @@ def test_a_full_store_is_one_store_error_naming_it_and_keeps_what_was_saved(tmp_
         assert store.integrity_ok()
         stored = [url for (url,) in store.db.execute("SELECT url FROM entries ORDER BY url")]
         assert stored == ["https://news.example/1", "https://news.example/2"]
+
+
+def test_new_entries_are_counted_once_each_however_many_the_feed_lists(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.sync_feeds([FEED], NOW)
+        assert store.save_entries(_parsed(*range(700)), NOW) == 700
+        # More entries than one lookup holds, 700 of them stored already, one listed twice.
+        assert store.save_entries(_parsed(*range(1200), 1100), NOW) == 500
+        assert store.save_entries(_parsed(*range(1200)), NOW) == 0
+
+
+def _stored_numbers(path: Path) -> set[str]:
+    """What another connection sees: only what was committed."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return {url.rsplit("/", 1)[1] for (url,) in db.execute("SELECT url FROM entries")}
+
+
+def test_a_batch_commits_its_writes_together_at_its_end_or_none_of_them(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with Store.open(path) as store:
+        store.sync_feeds([FEED], NOW)
+        store.save_entries(_parsed(1), NOW)
+        with store.batch():
+            assert store.save_entries(_parsed(2, 3), NOW) == 2
+            assert _stored_numbers(path) == {"1"}  # not committed yet
+        assert _stored_numbers(path) == {"1", "2", "3"}
+        with pytest.raises(RuntimeError, match="mid-way"), store.batch():
+            store.save_entries(_parsed(4), NOW)
+            raise RuntimeError("stopped mid-way")
+        assert _stored_numbers(path) == {"1", "2", "3"}  # the failed batch left nothing, lost nothing
+        assert store.save_entries(_parsed(4), NOW) == 1  # and writes commit one by one again
+        assert _stored_numbers(path) == {"1", "2", "3", "4"}
