@@ -44,15 +44,17 @@ def publish_tree(
     out_dir = out_dir.absolute()
     _refuse_foreign_folder(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.staging")
+    early = [output for output in files if first(output)]
+    rest = [output for output in files if not first(output)]
     made: set[Path] = set()
     try:
         _remove(staging)
-        written = _stage([output for output in files if first(output)], staging, out_dir, made)
+        written = _stage(early, staging, out_dir, made)
     except OSError as exc:
         raise _cannot_write(out_dir, staging, exc) from None
     waiting = _started(later, staging)
     try:
-        written += sum(_place(output, staging, out_dir, made) for output in files if not first(output))
+        written += sum(_place(output, staging, out_dir, made) for output in rest)
     except OSError as exc:
         _wait_quietly(waiting)  # it reads the staging folder: done with it before the folder goes
         raise _cannot_write(out_dir, staging, exc) from None

@@ -198,6 +198,11 @@ def edition_stories(edition: Edition, index: SiteIndex) -> list[Story]:
     ]
 
 
+def leading(ranked: Sequence[Story], limit: int) -> list[Story]:
+    """The first ``limit`` of stories in rank order (the home page's and the e-mail's); 0: all."""
+    return list(ranked[:limit] if limit else ranked)
+
+
 def related_stories(story: Story, index: SiteIndex, limit: int = 5) -> list[Story]:
     """Stories sharing a topic or organisation with ``story``: most shared first, then newest."""
     shared: Counter[int] = Counter()

@@ -136,8 +136,7 @@ def email_view(edition: Edition, data: SiteData, index: SiteIndex, email_config:
     edition_url = common.absolute_url(data.site.base_url, common.edition_path(edition.key))
     edition_ref = references.number(edition_url)
     ranked = common.edition_stories(edition, index)
-    limit = email_config.max_stories
-    shown = {story.id: story for story in (ranked[:limit] if limit else ranked)}  # the leading ones
+    shown = {story.id: story for story in common.leading(ranked, email_config.max_stories)}
     sections = _email_sections(edition, ranked, shown, data, references)
     count, total = len(shown), len(ranked)
     unsubscribe_url = mail.link_slot(email_config.unsubscribe_url) if email_config.unsubscribe_url else ""

@@ -208,8 +208,7 @@ def home_page(writer: PageWriter) -> OutputFile:
     editions = writer.data.editions
     latest = editions[0] if editions else None
     stories = common.edition_stories(latest, writer.index) if latest else []
-    limit = writer.data.site.home_max_stories
-    shown = {story.id for story in (stories[:limit] if limit else stories)}  # the leading ones
+    shown = {story.id for story in common.leading(stories, writer.data.site.home_max_stories)}
     sections = [
         (title, [story for story in members if story.id in shown])
         for title, members in (sections_of(latest, writer.index) if latest else [])
