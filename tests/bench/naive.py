@@ -31,9 +31,14 @@ TIMEOUT_S = 20
 
 
 def get(url: str) -> bytes:
+    return fetch(url)[0]
+
+
+def fetch(url: str) -> tuple[bytes, str]:
+    """The body and its Content-Type."""
     with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
         body: bytes = response.read()
-        return body
+        return body, response.headers.get("Content-Type", "")
 
 
 def extract(url: str, html: bytes) -> list[str]:
@@ -49,7 +54,10 @@ def build(feed_urls: Sequence[str], out: Path) -> tuple[int, int]:
     out.mkdir(parents=True, exist_ok=True)
     requests = pages = 0
     for feed_url in feed_urls:
-        parsed = feedparser.parse(get(feed_url))
+        body, content_type = fetch(feed_url)  # the type and address, so relative links resolve
+        parsed = feedparser.parse(
+            body, response_headers={"content-type": content_type, "content-location": feed_url}
+        )
         requests += 1
         for entry in parsed.entries:
             link = entry.get("link", "")
