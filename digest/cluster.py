@@ -17,6 +17,7 @@ it is one of our sources; when it is, it leads. The phrases and what counts as a
 from __future__ import annotations
 
 import functools
+import heapq
 import logging
 import math
 import re
@@ -153,7 +154,7 @@ def traits_of(article: Article, counted: bool = True) -> Traits:
         places=frozenset(p.name for p in lexicon.listed_places(names.places) if p.parent),
         quotes=frozenset(sorted(quote_shingles(article.text))[:QUOTE_SHINGLES]),
         title=frozenset(map(intern, text.content_tokens(article.title))),  # one copy of each word
-        sketch=tuple(sorted(text.shingles(text.words(article.text), SHINGLE))[:SKETCH]),
+        sketch=tuple(heapq.nsmallest(SKETCH, text.shingles(text.body_words(article.text), SHINGLE))),
         credits=credit_phrases(article.text),
         words=words,
         counts=counts,

@@ -10,7 +10,7 @@ import functools
 import re
 import sys
 import zlib
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -111,18 +111,30 @@ def word_count(text: str) -> int:
     return len(WORD.findall(text))
 
 
+@functools.lru_cache(maxsize=2)
+def body_words(body: str) -> tuple[str, ...]:
+    """``words(body)`` of the article in hand: its cluster traits take both its word counts and its
+    sketch from them, and finding the words is a fifth of the time of those two."""
+    return tuple(words(body))
+
+
 def content_tokens(text: str) -> list[str]:
     """Lower-case words minus stopwords and possessive endings: what two texts share in substance."""
+    return content_words(words(text))
+
+
+def content_words(found: Iterable[str]) -> list[str]:
+    """``content_tokens`` of words already found."""
     stop = lexicon.taxonomy().text.stopwords
-    return [t for word in words(text) if (t := word.removesuffix("'s")) not in stop and len(t) > 1]
+    return [t for word in found if (t := word.removesuffix("'s")) not in stop and len(t) > 1]
 
 
 @functools.lru_cache(maxsize=lexicon.TEXTS_REMEMBERED)
 def article_tokens(title: str, body: str) -> tuple[str, ...]:
-    """``content_tokens`` of a headline and its text as one (no token spans the space between them),
-    once per article: clustering and summaries both count them. Interned, so remembering thousands
-    of articles costs a pointer per token."""
-    return tuple(map(sys.intern, content_tokens(title + " " + body)))
+    """``content_tokens`` of a headline and its text as one, once per article: clustering and
+    summaries both count them. No word spans the space between the two, so the words of both are
+    those of each. Interned, so remembering thousands of articles costs a pointer per token."""
+    return tuple(map(sys.intern, content_words([*words(title), *body_words(body)])))
 
 
 def standalone_at(content: str, position: int, word: str) -> bool:
@@ -144,7 +156,7 @@ def stable_hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
-def shingles(tokens: list[str], size: int) -> set[int]:
+def shingles(tokens: Sequence[str], size: int) -> set[int]:
     if len(tokens) < size:
         return {stable_hash(" ".join(tokens))} if tokens else set()
     # stable_hash of each run of ``size`` tokens, all in C: an article has hundreds of shingles.
