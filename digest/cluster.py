@@ -146,7 +146,8 @@ class Traits:
 
 def traits_of(article: Article, counted: bool = True) -> Traits:
     names = lexicon.article_names(article.title, article.text)
-    words, counts = word_counts_of(article) if counted else ((), ())
+    body = text.words(article.text) if counted else None  # found once for the counts and the sketch
+    words, counts = word_counts_of(article, body) if counted else ((), ())
     return Traits(
         entities=tuple(sorted(entity_tokens(article.text))),
         people=frozenset(intern(m.name) for m in quotes.find_people(article.text)),
@@ -154,15 +155,23 @@ def traits_of(article: Article, counted: bool = True) -> Traits:
         places=frozenset(p.name for p in lexicon.listed_places(names.places) if p.parent),
         quotes=frozenset(sorted(quote_shingles(article.text))[:QUOTE_SHINGLES]),
         title=frozenset(map(intern, text.content_tokens(article.title))),  # one copy of each word
-        sketch=tuple(heapq.nsmallest(SKETCH, text.shingles(text.body_words(article.text), SHINGLE))),
+        sketch=sketch_of(text.words(article.text) if body is None else body),
         credits=credit_phrases(article.text),
         words=words,
         counts=counts,
     )
 
 
-def word_counts_of(article: Article) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    counts = Counter(text.article_tokens(article.title, article.text))  # in order of first use
+def sketch_of(words: Sequence[str]) -> tuple[int, ...]:
+    """The least ``SKETCH`` shingles, in order."""
+    return tuple(heapq.nsmallest(SKETCH, text.shingles(words, SHINGLE)))
+
+
+def word_counts_of(
+    article: Article, body: Sequence[str] | None = None
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """``body``: the words of the article's text, when found already."""
+    counts = Counter(text.article_tokens(article.title, article.text, body))  # in order of first use
     return tuple(counts), tuple(counts.values())
 
 

@@ -2,7 +2,7 @@
 
 import re
 
-from digest import text
+from digest import lexicon, text
 
 
 def test_sentences_are_verbatim_and_respect_abbreviations_and_initials() -> None:
@@ -52,6 +52,27 @@ def test_fold_quotes_straightens_curly_marks_and_keeps_offsets() -> None:
 def test_article_tokens_are_the_content_tokens_of_headline_and_text_together() -> None:
     title, body = "Regulator fines forum", "The forum's fine was large.\n\nIt must pay."
     assert text.article_tokens(title, body) == tuple(text.content_tokens(title + "\n\n" + body))
+
+
+def test_article_tokens_are_the_same_from_the_words_of_the_text_found_before() -> None:
+    samples = [
+        ("", "Ana\u2019s café, 2 times"),
+        ("Fines for X", "Σίσυφος and O'Brien's firm\n\nthe end"),
+        ("Ends in O'", "Brien"),
+    ]
+    for title, body in samples:
+        expected = tuple(text.content_tokens(title + " " + body))
+        assert text.article_tokens(title, body, text.words(body)) == expected
+        assert text.article_tokens(title, body) == expected
+
+
+def test_article_tokens_remember_the_last_articles_only() -> None:
+    first = text.article_tokens("Headline zero", "Body zero")
+    assert text.article_tokens("Headline zero", "Body zero") is first  # remembered, not worked out again
+    for number in range(lexicon.TEXTS_REMEMBERED):
+        text.article_tokens(f"Headline {number + 1}", "Body")
+    assert len(text._TOKENS) == lexicon.TEXTS_REMEMBERED
+    assert text.article_tokens("Headline zero", "Body zero") is not first  # forgotten, the oldest
 
 
 def test_word_count_counts_what_words_finds() -> None:
