@@ -133,7 +133,7 @@ def article_tokens(title: str, body: str, body_words: Sequence[str] | None = Non
     No word spans the space between the two, so the words of both are those of each: a caller that
     found ``words(body)`` already passes them. Cluster traits take a sketch from the same words, and
     finding them is a fifth of the time of the two. (Clustering 50,000 articles counts without
-    traits, and any other way of finding the words there left 6 to 8 MB more memory in use.)"""
+    traits; there, the two other ways of finding the words we tried left 6 to 8 MB more in use.)"""
     key = (title, body)
     known = _TOKENS.get(key)
     if known is not None:
