@@ -30,11 +30,19 @@ PARTICLES = r"(?:de|van|von|der|den|da|di|du|le|la|al|bin|dos|del|ter|ten)"
 LOOK_BACK = 40
 SENTENCE_END = re.compile(r"(?:[.!?\"]\s+|\n)$")
 HONORIFIC_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Lt|Sgt|Det|Prof|Rev)\.?\s+$")
+# "the Centre for Platform Accountability said", "Police in Halton Vale said": a run after an
+# organisation's head word and "for", "of" or "in" is the rest of its name or where it is; a title
+# is not such a word ("Director of Public Prosecutions Alun Pritchard").
+NAME_GOES_ON = re.compile(r"(?:^|\s)([A-Z][\w'\u2019-]*)\s+(?:for|of|on|against|in|at)\s+(?:the\s+)?$")
+# "A man from Halton Vale", "a Halton Vale resident": where a place stands, not a person.
+PLACE_BEFORE = re.compile(r"(?:^|\s)(?i:in|at|from|near|outside|across|around|an?)\s+$")
+PLACE_AFTER = re.compile(r"\s+(?:residents?|man|woman|men|women|area|council|branch|community)\b")
 # Two words or more: a single word is never a whole name, and the scan then skips every lone
 # capitalised word instead of checking each as a person (the runs it finds are those the same
 # pattern with ``*`` finds that hold a space). A capital first, and only then the look back for a
 # word before it (``(?<![\w'])`` in front of the capital): re then skips to the capitals, twice as fast.
 NAME_RUN = re.compile(rf"[A-ZÀ-Þ](?<![\w'].)[\w'-]*(?:[ ](?:{PARTICLES}[ ])?{NAME_TOKEN})+")
+WORD_BEFORE = re.compile(r"([\w'-]+)(\.?) $")  # the word right before a position, one space between
 WORD_OR_ELIDED = re.compile(r"[\w'-]+")
 TOKEN_CHAR = re.compile(r"[\w'-]")  # a character of a WORD_OR_ELIDED word
 PRONOUNS = ("he", "she", "they")
@@ -151,6 +159,23 @@ def times_named(folded: str, word: str) -> int:
     return times
 
 
+def named_alone(folded: str, surname: str, titles: frozenset[str]) -> bool:
+    """Whether the text names ``surname`` without a capitalised word before it other than a title
+    ("Hopkins said", "Ms Hopkins"): a place's last word ("Vale" of "Halton Vale") never stands alone."""
+    for start in lexicon.occurrences(folded, (surname,)):
+        end = start + len(surname)
+        edges = (folded[start - 1 : start] or " ", folded[end : end + 1] or " ")
+        if any(TOKEN_CHAR.match(edge) for edge in edges):
+            continue
+        previous = WORD_BEFORE.search(folded, max(0, start - 30), start)
+        # No word before, a sentence's end ("Odile Brant. Brant wrote"), a lower-case word or a title.
+        if previous is None or previous.group(2) or not previous.group(1)[0].isupper():
+            return True
+        if previous.group(1) in titles:
+            return True
+    return False
+
+
 def person_at(folded: str, match: re.Match[str]) -> Mention | None:
     """The name at the end of a capitalised run; the words before it ("Labour MP") are its office."""
     rules = lexicon.taxonomy().people
@@ -167,8 +192,16 @@ def person_at(folded: str, match: re.Match[str]) -> Mention | None:
     office = [t for t in run[: len(run) - len(tokens)] if t.lower() not in stopwords()]
     start = match.end() - len(" ".join(tokens))
     described = "" if office else job_before(folded, start)  # "met campaigner Jodie Tranter"
-    titled = bool(office or described) or HONORIFIC_BEFORE.search(just_before(folded, start)) is not None
-    repeated = times_named(folded, tokens[-1]) > 1  # named again by surname: "Hopkins said"
+    before = just_before(folded, start)
+    titled = bool(office or described) or HONORIFIC_BEFORE.search(before) is not None
+    if len(tokens) == len(run) and continues_organisation(before, rules.not_person):
+        return None
+    # Named again ("Hopkins said"); where a place stands ("a man from Halton Vale"), only a surname
+    # named alone elsewhere makes it a person ("a statement from Odile Brant ... Brant wrote").
+    repeated = times_named(folded, tokens[-1]) > 1 and (
+        not (PLACE_BEFORE.search(before) or PLACE_AFTER.match(folded, match.end()))
+        or named_alone(folded, tokens[-1], rules.titles)
+    )
     if not (repeated or has_person_signal(folded, start, match.end(), titled)):
         return None
     role = role_of(folded, (match.start(), start, match.end()), office) or described
@@ -197,6 +230,12 @@ def name_tokens(run: list[str], titles: frozenset[str], not_person: frozenset[st
             break
         tokens.insert(0, token)
     return tokens
+
+
+def continues_organisation(before: str, not_person: frozenset[str]) -> bool:
+    found = NAME_GOES_ON.search(before)
+    head = found.group(1) if found else ""
+    return head in not_person or head in lexicon.discovery().suffixes
 
 
 def looks_like_name(tokens: list[str], not_person: frozenset[str]) -> bool:

@@ -148,3 +148,36 @@ def test_a_person_is_referred_to_by_full_name_or_surname_never_inside_another_me
     found = quotes.named_at(folded, "Jenny Hopkins")
     assert found == [m.start() for m in regex.finditer(folded)]
     assert folded.index("Hopkins's") not in found and found[0] == 0
+
+
+def people(body: str) -> list[str]:
+    return [mention.name for mention in quotes.find_people(body)]
+
+
+def test_the_rest_of_an_organisations_name_is_not_a_person() -> None:
+    body = (
+        "Lena Marsh of the Institute for Safer Timelines said the fine was overdue. The Institute for "
+        "Safer Timelines has asked for an audit, said Marsh."
+    )
+    assert set(people(body)) == {"Lena Marsh"}
+
+
+def test_a_place_named_twice_is_not_a_person() -> None:
+    body = (
+        "A man from Kestrel Moor has been charged with stalking a former partner online. Officers said "
+        "complaints came from people in Kestrel Moor. A second Kestrel Moor resident is on bail. "
+        "Police in Kestrel Moor said the inquiry was continuing."
+    )
+    assert "Kestrel Moor" not in people(body)
+
+
+def test_a_person_after_from_is_still_a_person_when_named_again_by_surname() -> None:
+    body = "The court heard a statement from Odile Brant. Brant wrote that she no longer posts photographs."
+    assert people(body) == ["Odile Brant"]
+
+
+def test_a_surname_only_ever_following_another_capitalised_word_is_not_named_alone() -> None:
+    folded = "Detectives in Harlow Vale met people from Halton Vale. Ms Vale was not there."
+    assert not quotes.named_alone(folded.replace("Ms Vale", "Mx Fenn"), "Vale", frozenset({"Ms"}))
+    assert quotes.named_alone(folded, "Vale", frozenset({"Ms"}))
+    assert quotes.named_alone("Vale said so.", "Vale", frozenset())
