@@ -1,20 +1,32 @@
 """Publish a rendered site by swapping in a complete new tree.
 
-The new tree is written beside the published one (files whose bytes did not change are
-hard-linked from the old tree, so an unchanged page keeps its inode and mtime), then the two
-folders are exchanged in one ``renameat2(RENAME_EXCHANGE)`` call. A build killed at any moment
-leaves either the old site or the new one, never a mix.
+The new tree is made beside the published one, in ``.<name>.staging``, then the two folders are
+exchanged in one ``renameat2(RENAME_EXCHANGE)`` call. A build killed at any moment leaves either the
+old site or the new one, never a mix.
+
+Files whose bytes did not change are hard-linked from the published tree, so an unchanged page keeps
+its inode and mtime. The tree an exchange retires stays in the staging folder, and the next build
+updates it in place rather than making a tree from nothing: making a folder costs far more than
+finding one (0.35 ms against 2 us on the bench machine's ext4, and a site has a folder per story),
+and removing a whole tree costs as much again. Most of its files are links to the published ones,
+so it takes little space; a file in it is never written through, only replaced, so the published
+file it may share an inode with never changes. Whatever the retired tree holds (a build killed while
+updating it leaves it half done), every file is checked against the published tree and the new bytes,
+and files no longer wanted are removed. A failed build removes the staging folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
 import logging
 import os
 import shutil
+import stat
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from digest.errors import OutputError
@@ -46,26 +58,147 @@ def publish_tree(
     staging = out_dir.with_name(f".{out_dir.name}.staging")
     early = [output for output in files if first(output)]
     rest = [output for output in files if not first(output)]
-    made: set[Path] = set()
     try:
-        _remove(staging)
-        written = _stage(early, staging, out_dir, made)
+        tree = Staging(staging, out_dir, *_retired(staging))
+        tree.place(OutputFile(MARKER, MARKER_TEXT))
+        written = tree.place_all(early)
     except OSError as exc:
         raise _cannot_write(out_dir, staging, exc) from None
     waiting = _started(later, staging)
     try:
-        written += sum(_place(output, staging, out_dir, made) for output in rest)
+        written += tree.place_all(rest)
     except OSError as exc:
         _wait_quietly(waiting)  # it reads the staging folder: done with it before the folder goes
         raise _cannot_write(out_dir, staging, exc) from None
     more = _waited(waiting, staging)
     try:
-        written += sum(_place(output, staging, out_dir, made) for output in more)
+        written += tree.place_all(more)
+        tree.remove_unwanted()
         _swap_in(staging, out_dir)
     except OSError as exc:
         raise _cannot_write(out_dir, staging, exc) from None
-    _remove_quietly(staging)  # holds the previous tree after an exchange
-    return written
+    return written  # the staging folder now holds the retired tree, for the next build to update
+
+
+@dataclass(slots=True)
+class Staging:
+    """The tree being made: ``root``, the staging folder; ``published``, the tree it will replace."""
+
+    root: Path
+    published: Path
+    retired_files: set[Path]  # what the staging folder held before this build (relative paths)
+    retired_folders: set[Path]  # (absolute paths)
+    folders: set[Path] = field(default_factory=set)  # known to be there: making one costs a system call
+    placed: set[Path] = field(default_factory=set)
+
+    def place_all(self, files: Sequence[OutputFile]) -> int:
+        """Place each file; return how many were written rather than linked or kept."""
+        return sum(self.place(output) for output in files)
+
+    def place(self, output: OutputFile) -> bool:
+        relative = _safe_relative(output.path)
+        target, old = self.root / relative, self.published / relative
+        self._make_folder(target.parent)
+        self.placed.add(relative)
+        present = _lstat(target)
+        unchanged = _lstat(old) if _same_bytes(old, output.content) else None
+        if unchanged is not None and present is not None and _same_file(present, unchanged):
+            return False  # the retired tree's file is already the published one
+        if present is not None:
+            _clear(target, present)  # replaced, never written through: it may be a published file
+        if unchanged is not None and _linked(old, target):
+            return False
+        target.write_bytes(output.content)
+        return True
+
+    def remove_unwanted(self) -> None:
+        """Remove the retired tree's files this tree does not hold, then its folders not used."""
+        for relative in sorted(self.retired_files - self.placed):
+            found = _lstat(self.root / relative)
+            if found is not None and not stat.S_ISDIR(found.st_mode):  # a folder now: it is in use
+                (self.root / relative).unlink()
+        for folder in sorted(self.retired_folders - self.folders, key=lambda path: -len(path.parts)):
+            with contextlib.suppress(OSError):  # gone with a folder above, or holds what a file replaced
+                folder.rmdir()
+
+    def _make_folder(self, folder: Path) -> None:
+        if folder in self.folders:
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # a retired file stands where a folder goes
+            _clear_way(self.root, folder)
+            folder.mkdir(parents=True, exist_ok=True)
+        self.folders.update(folder.parents)
+        self.folders.add(folder)
+
+
+def _retired(staging: Path) -> tuple[set[Path], set[Path]]:
+    """The files (relative paths) and folders of the tree the last build retired, to be updated in
+    place (whatever else the staging folder holds is removed by then)."""
+    found = _lstat(staging)
+    if found is not None and stat.S_ISDIR(found.st_mode):
+        files: set[Path] = set()
+        folders: set[Path] = set()
+        _walk(staging, files, folders)
+        return {path.relative_to(staging) for path in files}, folders
+    if found is not None:
+        staging.unlink()  # a file, or a link: never followed
+    staging.mkdir(parents=True)
+    return set(), set()
+
+
+def _walk(folder: Path, files: set[Path], folders: set[Path]) -> None:
+    """Everything under ``folder``; links, to folders too, are files here, never followed."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                folders.add(Path(entry.path))
+                _walk(Path(entry.path), files, folders)
+            else:
+                files.add(Path(entry.path))
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return path.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _same_bytes(old: Path, content: bytes) -> bool:
+    try:
+        return old.stat().st_size == len(content) and old.read_bytes() == content
+    except OSError:
+        return False
+
+
+def _same_file(left: os.stat_result, right: os.stat_result) -> bool:
+    return (left.st_ino, left.st_dev) == (right.st_ino, right.st_dev) and stat.S_ISREG(left.st_mode)
+
+
+def _clear(target: Path, present: os.stat_result) -> None:
+    if stat.S_ISDIR(present.st_mode):
+        shutil.rmtree(target)
+    else:
+        target.unlink()
+
+
+def _clear_way(root: Path, folder: Path) -> None:
+    """Remove what is not a folder on the way from ``root`` to ``folder`` (a retired file)."""
+    for step in reversed((folder, *folder.parents)):
+        if step.is_relative_to(root) and step != root:
+            found = _lstat(step)
+            if found is not None and not stat.S_ISDIR(found.st_mode):
+                step.unlink()
+
+
+def _linked(old: Path, target: Path) -> bool:
+    try:
+        os.link(old, target)
+    except OSError:  # no hard links here (or too many): the file is written instead
+        return False
+    return True
 
 
 def _started(later: Later, staging: Path) -> Callable[[], Sequence[OutputFile]]:
@@ -103,41 +236,11 @@ def _refuse_foreign_folder(out_dir: Path) -> None:
         raise OutputError(f"{out_dir}: exists and is not a folder")
 
 
-def _stage(files: Sequence[OutputFile], staging: Path, previous: Path, made: set[Path]) -> int:
-    """Write the new tree; return how many files were written rather than linked unchanged.
-    ``made`` holds the folders made so far: a mkdir costs a system call even when it finds one."""
-    staging.mkdir(parents=True)
-    _place(OutputFile(MARKER, MARKER_TEXT), staging, previous, made)
-    return sum(_place(output, staging, previous, made) for output in files)
-
-
-def _place(output: OutputFile, staging: Path, previous: Path, made: set[Path]) -> bool:
-    relative = _safe_relative(output.path)
-    target = staging / relative
-    if target.parent not in made:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        made.add(target.parent)
-    if _link_if_unchanged(previous / relative, target, output.content):
-        return False
-    target.write_bytes(output.content)
-    return True
-
-
 def _safe_relative(path: str) -> Path:
     pure = PurePosixPath(path)
     if pure.is_absolute() or ".." in pure.parts or not pure.parts:
         raise OSError(errno.EINVAL, f"unsafe output path {path!r}")
     return Path(*pure.parts)
-
-
-def _link_if_unchanged(old: Path, target: Path, content: bytes) -> bool:
-    try:
-        if old.stat().st_size != len(content) or old.read_bytes() != content:
-            return False
-        os.link(old, target)
-    except OSError:
-        return False
-    return True
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:

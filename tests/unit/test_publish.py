@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import OutputError
-from digest.publish import MARKER, publish_tree
+from digest.publish import MARKER, MARKER_TEXT, publish_tree
 from digest.records import OutputFile
 
 
@@ -21,7 +21,72 @@ def test_first_publish_then_only_changed_files_are_written(tmp_path: Path) -> No
     assert (out / "a/b.html").stat().st_ino == inode_same  # untouched: hard-linked from the old tree
     assert not (out / "gone.txt").exists()  # orphans removed
     assert (out / MARKER).exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.staging", "site"]  # the retired tree
+
+
+def files_in(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_the_retired_tree_is_updated_in_place_and_never_written_through(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish_tree(
+        [OutputFile("x.html", b"1"), OutputFile("keep.html", b"k"), OutputFile("old/a.html", b"o")], out
+    )
+    kept_inode = (out / "keep.html").stat().st_ino
+    publish_tree(
+        [OutputFile("x.html", b"1"), OutputFile("keep.html", b"k"), OutputFile("new.html", b"n")], out
+    )
+    retired = tmp_path / ".site.staging"
+    assert (retired / "x.html").stat().st_ino == (out / "x.html").stat().st_ino  # little space: links
+    published_while_staging: dict[str, bytes] = {}
+
+    def look(staging: Path) -> Callable[[], list[OutputFile]]:
+        published_while_staging.update(files_in(out))
+        return list
+
+    third = [OutputFile("x.html", b"2"), OutputFile("keep.html", b"k"), OutputFile("new.html", b"n")]
+    assert publish_tree(third, out, later=look, first=lambda output: True) == 1
+    assert published_while_staging["x.html"] == b"1"  # the shared inode was replaced, not written
+    assert files_in(out) == {MARKER: MARKER_TEXT, "x.html": b"2", "keep.html": b"k", "new.html": b"n"}
+    assert (out / "keep.html").stat().st_ino == kept_inode
+    assert not (out / "old").exists()
+
+
+def test_whatever_the_retired_tree_holds_the_site_is_exactly_the_new_files(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish_tree([OutputFile("keep.html", b"k"), OutputFile("a.html", b"a")], out)
+    publish_tree([OutputFile("keep.html", b"k"), OutputFile("a.html", b"a")], out)
+    retired = tmp_path / ".site.staging"
+    (retired / "keep.html").unlink()
+    (retired / "keep.html").write_bytes(b"half-written by a killed build")
+    (retired / "stray.html").write_bytes(b"stray")
+    (retired / "empty/deeper").mkdir(parents=True)
+    (retired / "stories").write_bytes(b"a file where a folder goes")
+    (retired / "a.html").unlink()
+    (retired / "a.html").mkdir()  # a folder where a file goes
+    (retired / "a.html/inside.txt").write_bytes(b"x")
+    wanted = [
+        OutputFile("keep.html", b"k"),
+        OutputFile("a.html", b"a"),
+        OutputFile("stories/s/index.html", b"s"),
+    ]
+    publish_tree(wanted, out)
+    assert files_in(out) == {MARKER: MARKER_TEXT, **{o.path: o.content for o in wanted}}
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_dir()) == [
+        "stories",
+        "stories/s",
+    ]
+
+
+def test_a_link_in_place_of_the_staging_folder_is_never_followed(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_bytes(b"keep me")
+    (tmp_path / ".site.staging").symlink_to(elsewhere)
+    publish_tree([OutputFile("index.html", b"home")], out)
+    assert files_in(out) == {MARKER: MARKER_TEXT, "index.html": b"home"}
+    assert files_in(elsewhere) == {"precious.txt": b"keep me"}
 
 
 def test_a_foreign_folder_is_never_replaced(tmp_path: Path) -> None:
