@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 from digest.records import Article, FeedSource, Judgement, OutputFile, Problem, Story
 from digest.store import Store
-from digest.workers import in_background
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +118,7 @@ def stories_for(
     return reused(store, "stories", inputs, compose)
 
 
-Indexer = Callable[[Path], tuple[list[OutputFile], list[Problem]]]
+Indexer = Callable[[Path], Callable[[], tuple[list[OutputFile], list[Problem]]]]  # start, then wait
 
 
 class SearchBundle:
@@ -133,10 +132,10 @@ class SearchBundle:
         self._result: tuple[list[OutputFile], list[Problem]] | None = (kept, []) if kept is not None else None
 
     def start(self, staged: Path) -> Callable[[], list[OutputFile]]:
-        """Index the pages staged in ``staged`` in a thread (Pagefind runs as a process of its own,
-        so this one goes on staging the rest); the function returned waits for the bundle."""
+        """Start indexing the pages staged in ``staged`` (Pagefind runs as a process of its own, so
+        this one goes on with the rest of the site); the function returned waits for the bundle."""
         if self._result is None:
-            self._indexing = in_background(lambda: self._index(staged))
+            self._indexing = self._index(staged)
         return lambda: self._done()[0]
 
     def problems(self) -> list[Problem]:

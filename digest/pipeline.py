@@ -38,7 +38,7 @@ from digest.records import (
     Problem,
     Story,
 )
-from digest.render import SiteData, render_all, search
+from digest.render import SiteData, render_stories_first, search
 from digest.render.email import render_email_files
 from digest.render.site import render_moved_pages
 from digest.store import Store
@@ -102,11 +102,15 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         )
         moved = editions_stage.moved_stories(built_stories, store)  # gone story id -> its successor
         emails = workers.start(render_email_files, site, config.email, jobs=len(site.stories))
-        outputs = [*render_all(site, workers.start_few), *emails(), *render_moved_pages(site, moved)]
-    bundle = derived.search_bundle_for(
-        outputs, store, partial(search.index_site, language=config.site.language)
-    )
-    written = publish_tree(outputs, options.out_dir, later=bundle.start, first=search.is_indexed)
+        story_pages, rest_of_site = render_stories_first(site, workers.start_few)
+        indexed = [*story_pages, *render_moved_pages(site, moved)]  # what the search indexer reads
+        bundle = derived.search_bundle_for(
+            indexed, store, partial(search.start_indexing, language=config.site.language)
+        )
+        # The indexer reads the staged story pages while the rest of the site is rendered.
+        written = publish_tree(
+            indexed, options.out_dir, later=bundle.start, rest=lambda: [*rest_of_site(), *emails()]
+        )
     problems += bundle.problems()
     failing = store.failing_feeds(options.now, (feed.url for feed in config.feeds))
     return BuildReport(

@@ -47,26 +47,27 @@ def publish_tree(
     files: Sequence[OutputFile],
     out_dir: Path,
     later: Later = lambda staging: tuple,
-    first: Callable[[OutputFile], bool] = lambda output: False,
+    rest: Callable[[], Sequence[OutputFile]] = tuple,
 ) -> int:
-    """Replace ``out_dir`` by a tree holding exactly ``files`` and the files ``later`` gives; return
-    how many files were written. The files ``first`` picks are staged first; ``later`` is then given
-    the folder they are in (the search indexer reads the story pages there while the rest are
-    staged) and gives a function that waits for its own files."""
+    """Replace ``out_dir`` by a tree holding exactly ``files``, the files ``rest`` gives and the files
+    ``later`` gives; return how many files were written. ``files`` are staged first; ``later`` is
+    then given the folder they are in and gives a function that waits for its own files (the search
+    indexer reads the story pages there), and ``rest`` is called meanwhile: a build renders the rest
+    of its site while the indexer runs. Whatever ``rest`` or ``later`` raises is raised as it is,
+    with the published site untouched."""
     out_dir = out_dir.absolute()
     _refuse_foreign_folder(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.staging")
-    early = [output for output in files if first(output)]
-    rest = [output for output in files if not first(output)]
     try:
         tree = Staging(staging, out_dir, *_retired(staging))
         tree.place(OutputFile(MARKER, MARKER_TEXT))
-        written = tree.place_all(early)
+        written = tree.place_all(files)
     except OSError as exc:
         raise _cannot_write(out_dir, staging, exc) from None
     waiting = _started(later, staging)
+    rest_files = _given(rest, waiting, staging)
     try:
-        written += tree.place_all(rest)
+        written += tree.place_all(rest_files)
     except OSError as exc:
         _wait_quietly(waiting)  # it reads the staging folder: done with it before the folder goes
         raise _cannot_write(out_dir, staging, exc) from None
@@ -205,6 +206,17 @@ def _started(later: Later, staging: Path) -> Callable[[], Sequence[OutputFile]]:
     try:
         return later(staging)
     except BaseException:  # raised as it is: what went wrong in making these is not the site's folder
+        _remove_quietly(staging)
+        raise
+
+
+def _given(
+    rest: Callable[[], Sequence[OutputFile]], waiting: Callable[[], Sequence[OutputFile]], staging: Path
+) -> Sequence[OutputFile]:
+    try:
+        return rest()
+    except BaseException:  # raised as it is, once the indexer is done with the staging folder
+        _wait_quietly(waiting)
         _remove_quietly(staging)
         raise
 

@@ -14,7 +14,7 @@ import importlib
 import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -142,15 +142,6 @@ def done_or_again(
     except BrokenProcessPool as exc:
         log.warning("a worker process died (%s); doing its %d jobs in the main process", exc, len(chunk))
         return work(chunk)
-
-
-def in_background(work: Callable[[], T]) -> Callable[[], T]:
-    """Start ``work`` in a thread, for work that mostly waits on another process; the function
-    returned waits for its result (or raises what it raised)."""
-    thread = ThreadPoolExecutor(1, thread_name_prefix="background")
-    future = thread.submit(work)
-    thread.shutdown(wait=False)
-    return future.result
 
 
 def import_module_quietly(module: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -35,20 +35,37 @@ class SiteData:
 
 
 # What the workers render while this process renders the rest: (kind, key, name) jobs.
-WHOLE_FILES = (("feeds", "", ""), ("markdown", "", ""))  # first: each costs as much as a hundred pages
+WHOLE_FILES = (("feeds", "", ""), ("markdown", "", ""))  # before the listings: each costs a hundred pages
 
 
 def render_all(data: SiteData, spread: site.Spread = site.in_this_process) -> list[OutputFile]:
     """Every file of the site, sorted by path; ``spread`` may share out the work (``site.Spread``)."""
+    story_pages, rest = render_stories_first(data, spread)
+    return sorted([*story_pages, *rest()], key=lambda output: output.path)
+
+
+def render_stories_first(
+    data: SiteData, spread: site.Spread = site.in_this_process
+) -> tuple[list[OutputFile], Callable[[], list[OutputFile]]]:
+    """The story pages, and a function that gives every other file of the site: a build has the
+    search indexer read the story pages while the rest are rendered."""
     index = common.build_index(data.stories, data.editions)
     environment = site.make_environment(data.site.templates)
-    jobs = [*WHOLE_FILES, *site.page_jobs(data, index)]
+    story_jobs, listing_jobs = site.page_jobs(data, index)
     # What the jobs read, without the status page's rows, pickled once here rather than once for
     # each chunk sent: a site's stories are megabytes of records.
-    shared = pickle.dumps(replace(data, feeds=(), excluded=()), protocol=5)
-    waiting = functools.cache(spread(functools.partial(render_jobs, shared), jobs))
-    pages = site.render_pages(data, index, environment, lambda: _flat(waiting()[len(WHOLE_FILES) :]))
-    return sorted([*pages, *_flat(waiting()[: len(WHOLE_FILES)])], key=lambda output: output.path)
+    render = functools.partial(render_jobs, pickle.dumps(replace(data, feeds=(), excluded=()), protocol=5))
+    rendering_stories = spread(render, story_jobs)
+    others = functools.cache(spread(render, [*WHOLE_FILES, *listing_jobs]))  # started now, read later
+    story_pages = _flat(rendering_stories())
+
+    def rest() -> list[OutputFile]:
+        listings = site.render_pages(
+            data, index, environment, lambda: _flat(others()[len(WHOLE_FILES) :]), story_pages
+        )
+        return [*listings, *_flat(others()[: len(WHOLE_FILES)])]
+
+    return story_pages, rest
 
 
 def render_jobs(shared: bytes, jobs: Sequence[site.PageJob]) -> list[tuple[OutputFile, ...]]:

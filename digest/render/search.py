@@ -2,11 +2,12 @@
 
 Pagefind's indexer (the ``pagefind`` binary shipped by the PyPI package ``pagefind[bin]``) reads HTML
 from a folder: a build has it read the story pages from the folder the new site is staged in
-(``index_site``, started as soon as those pages are staged, while the rest are), and writes the bundle
-to a temporary folder, from which it is read back as ``OutputFile``s under ``pagefind/`` to be
-published with the rest of the site. ``render_search_index`` does the same from pages in memory. Only
-``data-pagefind-body`` (the story itself) is indexed; the tag and jurisdiction links carry
-``data-pagefind-filter`` so results can be narrowed by them.
+(``start_indexing``, started as soon as those pages are staged, while the rest of the site is
+rendered), and writes the bundle to a temporary folder, from which it is read back as
+``OutputFile``s under ``pagefind/`` to be published with the rest of the site.
+``render_search_index`` does the same from pages in memory. Only ``data-pagefind-body`` (the story
+itself) is indexed; the tag and jurisdiction links carry ``data-pagefind-filter`` so results can be
+narrowed by them.
 
 Pagefind 1.5.2 writes its filter values in a random order; ``pagefind_order.py`` sorts them and renames
 the files that change, so the same pages give a byte-identical bundle and a rebuild with no change
@@ -22,7 +23,7 @@ import logging
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from digest.records import OutputFile, Problem
@@ -67,18 +68,48 @@ def index_site(
 ) -> tuple[list[OutputFile], list[Problem]]:
     """The Pagefind bundle for the story pages under ``site``, sorted by path; or a problem. Nothing
     is written to ``site``: the bundle goes to a temporary folder of its own."""
+    return start_indexing(site, language, binary)()
+
+
+Indexing = Callable[[], tuple[list[OutputFile], list[Problem]]]
+
+
+def start_indexing(site: Path, language: str = "en", binary: Path | None = None) -> Indexing:
+    """``index_site``, with Pagefind started now; the function returned waits for it. The process is
+    started here, in the calling thread: a thread of its own would wait for the interpreter's lock
+    while this one renders, and start it late."""
     binary = binary or pagefind_binary()
     if binary is None:
-        return [], [Problem(WHERE, "search_unavailable", "no pagefind binary (install pagefind[bin])")]
+        return _answer(Problem(WHERE, "search_unavailable", "no pagefind binary (install pagefind[bin])"))
     if not any(site.glob(INDEXED_GLOB)):
-        return [], []  # nothing to index yet: the search page says so
-    with tempfile.TemporaryDirectory(prefix="digest-search-") as folder:
-        output = Path(folder) / BUNDLE_DIR
-        problem = _run_pagefind(binary, site, output, _primary_language(language))
-        if problem is not None:
-            return [], [problem]
-        bundle = stable_bundle(_read_bundle(output))
-    return [OutputFile(path, bundle[path]) for path in sorted(bundle)], []
+        return _answer(None)  # nothing to index yet: the search page says so
+    folder = tempfile.TemporaryDirectory(prefix="digest-search-")
+    output = Path(folder.name) / BUNDLE_DIR
+    try:
+        process = subprocess.Popen(
+            _command(binary, site, output, _primary_language(language)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    except OSError as exc:
+        folder.cleanup()
+        return _answer(Problem(WHERE, "search_failed", f"pagefind did not run: {exc}"))
+
+    def finished() -> tuple[list[OutputFile], list[Problem]]:
+        with folder:
+            problem = _waited_for(process)
+            if problem is not None:
+                return [], [problem]
+            bundle = stable_bundle(_read_bundle(output))
+        return [OutputFile(path, bundle[path]) for path in sorted(bundle)], []
+
+    return finished
+
+
+def _answer(problem: Problem | None) -> Indexing:
+    """No bundle, with the problem why (none when there is nothing to index)."""
+    return lambda: ([], [problem] if problem else [])
 
 
 def _write(site: Path, pages: Sequence[OutputFile]) -> None:
@@ -88,8 +119,8 @@ def _write(site: Path, pages: Sequence[OutputFile]) -> None:
         target.write_bytes(page.content)
 
 
-def _run_pagefind(binary: Path, site: Path, output: Path, language: str) -> Problem | None:
-    command = [
+def _command(binary: Path, site: Path, output: Path, language: str) -> list[str]:
+    return [
         str(binary),
         "--site", str(site),
         "--output-path", str(output.absolute()),
@@ -98,13 +129,18 @@ def _run_pagefind(binary: Path, site: Path, output: Path, language: str) -> Prob
         "--keep-index-url",  # result links end in index.html, as every other link on the site does
         "--quiet",
     ]  # fmt: skip
+
+
+def _waited_for(process: subprocess.Popen[str]) -> Problem | None:
     try:
-        finished = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        stdout, stderr = process.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        process.kill()
+        process.communicate()
         return Problem(WHERE, "search_failed", f"pagefind did not run: {exc}")
-    if finished.returncode != 0:
-        last_line = (finished.stderr.strip() or finished.stdout.strip() or "no output").splitlines()[-1]
-        return Problem(WHERE, "search_failed", f"pagefind exited with {finished.returncode}: {last_line}")
+    if process.returncode != 0:
+        last_line = (stderr.strip() or stdout.strip() or "no output").splitlines()[-1]
+        return Problem(WHERE, "search_failed", f"pagefind exited with {process.returncode}: {last_line}")
     return None
 
 

@@ -141,10 +141,10 @@ class PageWriter:
 PageJob = tuple[str, str, str]  # ("story", id, "") or ("listing", kind, name)
 
 
-def page_jobs(data: SiteData, index: SiteIndex) -> list[PageJob]:
-    """The story and listing pages, nine in ten of a site's pages: the ones shared out to workers."""
-    jobs = [("story", story.id, "") for story in data.stories]
-    return jobs + [("listing", kind, name) for kind in LISTING_KINDS for name in index.listings[kind]]
+def page_jobs(data: SiteData, index: SiteIndex) -> tuple[list[PageJob], list[PageJob]]:
+    """The story pages, then the listing pages: nine in ten of a site's pages, shared out to workers."""
+    stories = [("story", story.id, "") for story in data.stories]
+    return stories, [("listing", kind, name) for kind in LISTING_KINDS for name in index.listings[kind]]
 
 
 def page_of_job(writer: PageWriter, job: PageJob) -> OutputFile:
@@ -165,9 +165,11 @@ def render_pages(
     index: SiteIndex,
     environment: jinja2.Environment,
     spread_pages: Callable[[], list[OutputFile]],
+    story_pages: Sequence[OutputFile],
 ) -> list[OutputFile]:
-    """Every HTML page, the icon and the stylesheet, robots.txt and the sitemap; ``spread_pages``
-    gives the pages of ``page_jobs``, rendered meanwhile by the workers."""
+    """Every HTML page but the story pages (rendered already, listed in the sitemap), the icon and the
+    stylesheet, robots.txt and the sitemap; ``spread_pages`` gives the listing pages of ``page_jobs``,
+    rendered meanwhile by the workers."""
     writer = PageWriter(environment, data, index)
     pages = [
         home_page(writer),
@@ -179,7 +181,7 @@ def render_pages(
         *status_pages(writer),
         *spread_pages(),
     ]
-    return [*pages, *asset_files(environment), robots_txt(data), sitemap(data, pages)]
+    return [*pages, *asset_files(environment), robots_txt(data), sitemap(data, [*pages, *story_pages])]
 
 
 def sections_of(edition: Edition, index: SiteIndex) -> list[tuple[str, list[Story]]]:

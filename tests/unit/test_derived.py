@@ -1,6 +1,6 @@
 """Derived results are reused only for the same inputs; a change of input computes them again."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,13 +83,13 @@ def test_a_failed_search_index_is_not_reused(tmp_path: Path) -> None:
     attempts: list[Path] = []
     js = OutputFile("pagefind/pagefind.js", b"js")
 
-    def failing(staged: Path) -> tuple[list[OutputFile], list[Problem]]:
+    def failing(staged: Path) -> Callable[[], tuple[list[OutputFile], list[Problem]]]:
         attempts.append(staged)
-        return [], [Problem("search index", "search_unavailable", "no pagefind binary")]
+        return lambda: ([], [Problem("search index", "search_unavailable", "no pagefind binary")])
 
-    def working(staged: Path) -> tuple[list[OutputFile], list[Problem]]:
+    def working(staged: Path) -> Callable[[], tuple[list[OutputFile], list[Problem]]]:
         attempts.append(staged)
-        return [js], []
+        return lambda: ([js], [])
 
     with Store.open(tmp_path / "s.sqlite") as store:
         failed = derived.search_bundle_for(pages, store, failing)

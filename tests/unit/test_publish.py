@@ -46,7 +46,7 @@ def test_the_retired_tree_is_updated_in_place_and_never_written_through(tmp_path
         return list
 
     third = [OutputFile("x.html", b"2"), OutputFile("keep.html", b"k"), OutputFile("new.html", b"n")]
-    assert publish_tree(third, out, later=look, first=lambda output: True) == 1
+    assert publish_tree(third, out, later=look) == 1
     assert published_while_staging["x.html"] == b"1"  # the shared inode was replaced, not written
     assert files_in(out) == {MARKER: MARKER_TEXT, "x.html": b"2", "keep.html": b"k", "new.html": b"n"}
     assert (out / "keep.html").stat().st_ino == kept_inode
@@ -136,9 +136,31 @@ def test_later_is_given_the_staging_folder_once_the_first_files_are_in_it(tmp_pa
         seen["published"] = out.exists()
         return list
 
-    publish_tree(pages, out, later=indexer, first=lambda output: output.path.startswith("stories/"))
+    publish_tree(pages[1:], out, later=indexer, rest=lambda: pages[:1])
     assert seen == {"story": True, "home": False, "published": False}
     assert (out / "index.html").read_bytes() == b"home"
+
+
+def test_an_error_in_rendering_the_rest_leaves_the_previous_site_and_no_staging(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish_tree([OutputFile("index.html", b"old")], out)
+    indexer_done: list[bool] = []
+
+    def indexer(staging: Path) -> Callable[[], list[OutputFile]]:
+        def done() -> list[OutputFile]:
+            indexer_done.append(True)
+            return []
+
+        return done
+
+    def rest_failed() -> list[OutputFile]:
+        raise ValueError("template broken")
+
+    with pytest.raises(ValueError, match="template broken"):
+        publish_tree([OutputFile("index.html", b"new")], out, later=indexer, rest=rest_failed)
+    assert indexer_done == [True]  # waited for before the staging folder went
+    assert (out / "index.html").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
 def test_an_error_in_the_later_files_leaves_the_previous_site_and_no_staging(tmp_path: Path) -> None:

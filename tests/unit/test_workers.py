@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from digest.workers import INLINE, MIN_JOBS, Workers, in_background, worker_pool
+from digest.workers import INLINE, MIN_JOBS, Workers, worker_pool
 
 MAIN_PID = os.getpid()
 
@@ -68,13 +68,6 @@ def test_one_job_whose_worker_died_is_done_here(caplog: pytest.LogCaptureFixture
     with worker_pool(2) as workers:
         assert workers.start(sum_or_die, [4, 5], jobs=MIN_JOBS)() == 9
     assert "doing its job in the main process" in caplog.text
-
-
-def test_background_work_gives_its_result_or_its_error() -> None:
-    assert in_background(lambda: 6 * 7)() == 42
-    waiting = in_background(lambda: int("not a number"))
-    with pytest.raises(ValueError):
-        waiting()
 
 
 WARMED = "xml.dom.minidom"  # a module this test process never imports
