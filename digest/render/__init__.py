@@ -60,10 +60,10 @@ def render_stories_first(
     story_pages = _flat(rendering_stories())
 
     def rest() -> list[OutputFile]:
-        listings = site.render_pages(
+        pages = site.render_pages(
             data, index, environment, lambda: _flat(others()[len(WHOLE_FILES) :]), story_pages
         )
-        return [*listings, *_flat(others()[: len(WHOLE_FILES)])]
+        return [*pages, *_flat(others()[: len(WHOLE_FILES)])]
 
     return story_pages, rest
 
