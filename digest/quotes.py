@@ -151,22 +151,24 @@ def times_named(folded: str, word: str) -> int:
     an apostrophe, where it is a part of an elided word ("Brien" of "O'Brien")."""
     times = 0
     for start in lexicon.occurrences(folded, (word,)):
-        end = start + len(word)
-        edges = (folded[start - 1 : start] or " ", folded[end : end + 1] or " ")
+        edges = edges_of(folded, start, start + len(word))
         alone = not any(TOKEN_CHAR.match(edge) for edge in edges)
         a_part = "'" not in word and all(edge == "'" or not TOKEN_CHAR.match(edge) for edge in edges)
         times += alone or a_part
     return times
 
 
+def edges_of(folded: str, start: int, end: int) -> tuple[str, str]:
+    """The characters on either side of ``folded[start:end]``, a space at either end of the text."""
+    return folded[start - 1 : start] or " ", folded[end : end + 1] or " "
+
+
 def named_alone(folded: str, surname: str, titles: frozenset[str]) -> bool:
     """Whether the text names ``surname`` without a capitalised word before it other than a title
     ("Hopkins said", "Ms Hopkins"): a place's last word ("Vale" of "Halton Vale") never stands alone."""
     for start in lexicon.occurrences(folded, (surname,)):
-        end = start + len(surname)
-        edges = (folded[start - 1 : start] or " ", folded[end : end + 1] or " ")
-        if any(TOKEN_CHAR.match(edge) for edge in edges):
-            continue
+        if any(TOKEN_CHAR.match(edge) for edge in edges_of(folded, start, start + len(surname))):
+            continue  # inside a longer word
         previous = WORD_BEFORE.search(folded, max(0, start - 30), start)
         # No word before, a sentence's end ("Odile Brant. Brant wrote"), a lower-case word or a title.
         if previous is None or previous.group(2) or not previous.group(1)[0].isupper():
