@@ -67,6 +67,11 @@ _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([\w.:-]
 _XML_DECL_ENCODING = re.compile(r"^(\s*<\?xml[^>]{0,200}?encoding\s*=\s*)([\"'])[\w.:-]+\2")
 _DOCTYPE = re.compile(r"<!DOCTYPE\b", re.IGNORECASE)
 _DTD_TOKEN = re.compile(r"<!--.*?-->|\"[^\"]*\"|'[^']*'|[\[\]>]|[^\"'\[\]<>]+|[<\"']", re.DOTALL)
+_ADDRESS = re.compile(r"<?[^\s@<>()]+@[^\s@<>()]+>?")
+# "desk@ledger.example (Dana Okafor)" as RSS 2.0 writes it, or "Dana Okafor <desk@ledger.example>"
+_ADDRESS_AND_NAME = re.compile(
+    r"[^\s@()]+@[^\s@()]+\s*\((?P<name>[^()]+)\)|(?P<first>[^<>@]+?)\s*<[^\s@<>]+@[^\s@<>]+>"
+)
 _ENTITY_DECL = re.compile(r"<!ENTITY\s+(%\s+)?([^\s\"'%>]+)")
 _ENTITY_REF = re.compile(r"&([A-Za-z_:][\w.:-]*);")
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")
@@ -403,6 +408,17 @@ def _not_a_feed_detail(text: str, parsed: Mapping[str, Any]) -> str:
     return "no RSS, Atom or JSON Feed found"
 
 
+def _byline(written: Any) -> str:
+    """The author's name. RSS 2.0's <author> is an e-mail address with the name, if any, in
+    brackets after it. feedparser's own split of the two cuts addresses with a long top-level
+    domain (".example") short, so the name is taken here; an address alone is nobody's byline."""
+    author = str(written or "").strip()
+    named = _ADDRESS_AND_NAME.fullmatch(author)
+    if named:
+        return str(named.group("name") or named.group("first")).strip()
+    return "" if _ADDRESS.fullmatch(author) else author
+
+
 def _item_from_feedparser(entry: dict[str, Any]) -> RawItem:
     # dict.get, not entry.get: FeedParserDict maps a missing "updated" to "published" with a
     # DeprecationWarning; we want each key exactly as the feed wrote it.
@@ -415,7 +431,7 @@ def _item_from_feedparser(entry: dict[str, Any]) -> RawItem:
         link=str(field("link") or ""),
         title=str(field("title") or ""),
         title_is_html="html" in str(title_detail.get("type", "")),
-        author=str(field("author") or ""),
+        author=_byline(field("author")),
         date_text=str(field("published") or field("updated") or field("created") or ""),
         date=_struct_time_date(
             field("published_parsed") or field("updated_parsed") or field("created_parsed")

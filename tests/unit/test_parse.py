@@ -507,3 +507,22 @@ def test_never_raises_on_arbitrary_item_text(text: str) -> None:
         feed = parse_body(body)
         all_text(feed).encode("utf-8")
         assert all(len(entry.title) <= 300 for entry in feed.entries)
+
+
+@pytest.mark.parametrize(
+    ("written", "byline"),
+    [
+        ("<author>desk@ledger.example (Dana Okafor)</author>", "Dana Okafor"),
+        ("<author>desk@ledger.example</author>", ""),
+        ("<author>Dana Okafor &lt;desk@ledger.example&gt;</author>", "Dana Okafor"),
+        ("<dc:creator>Dana Okafor</dc:creator>", "Dana Okafor"),
+    ],
+)
+def test_an_rss_author_is_the_name_not_the_address(written: str, byline: str) -> None:
+    body = (
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Ledger</title>'
+        f"<item><title>Code published</title><link>https://ledger.example/a</link>{written}</item>"
+        "</channel></rss>"
+    ).encode()
+    (entry,) = parse_body(body).entries
+    assert entry.author == byline
