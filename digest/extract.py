@@ -16,7 +16,7 @@ import logging
 import math
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -274,15 +274,18 @@ def boilerplate_rule(paragraph: str, rules: Boilerplate) -> BoilerplateRule | No
     return None
 
 
-def drop_boilerplate(paragraphs: Sequence[str], rules: Boilerplate, title: str = "") -> list[str]:
-    """Remove boilerplate paragraphs, the repeated headline, and everything after a comment heading."""
+def drop_boilerplate(
+    paragraphs: Sequence[str], rules: Boilerplate, headlines: Iterable[str] = ()
+) -> list[str]:
+    """Remove boilerplate paragraphs, a headline repeated as one, and everything after a comment heading."""
+    repeated = {headline.casefold() for headline in headlines if headline}
     kept: list[str] = []
     for paragraph in paragraphs:
         rule = boilerplate_rule(paragraph, rules)
         if rule is not None and rule.kind == "cutoff" and _has_body(kept):
             log.debug("comment section cut at %r", paragraph[:60])
             break
-        if rule is None and not _same_text(paragraph, title):
+        if rule is None and paragraph.casefold() not in repeated:
             kept.append(paragraph)
     return kept
 
@@ -412,55 +415,77 @@ def _has_body(paragraphs: Sequence[str]) -> bool:
     return sum(1 for p in paragraphs if len(p) >= BODY_PARAGRAPH_CHARS) >= BODY_PARAGRAPHS
 
 
-def _same_text(paragraph: str, title: str) -> bool:
-    return bool(title) and paragraph.casefold() == title.casefold()
-
-
 # --- page extraction -------------------------------------------------------------------
 
 
-def extract_page(url: str, body: bytes, content_type: str) -> PageText:
-    """Main text and metadata of one page; empty text plus ``fallback_reason`` when unusable."""
+def extract_page(url: str, body: bytes, content_type: str, headline: str | None = None) -> PageText:
+    """Main text and metadata of one page; empty text plus ``fallback_reason`` when unusable.
+
+    ``headline``: the feed's title for the page, given (see ``feed_headline``) when the feed also
+    gave its author and date. The page's own title, author and date would then go unused, so
+    trafilatura is not asked for them; the headline stands in for the page's title."""
     media_type = content_type.split(";")[0].strip().lower()
     if media_type not in HTML_MEDIA_TYPES or body.lstrip()[:8].startswith(_NON_HTML_MAGIC):
         return _no_text(url, f"not an HTML page ({media_type or 'binary content'})")
     if not body.strip():
         return _no_text(url, "empty page")
     try:
-        document = _run_trafilatura(url, _decoded(body, content_type))
+        found = _run_trafilatura(url, _decoded(body, content_type), metadata=headline is None)
     except Exception as exc:  # one bad page must not stop the batch; trafilatura has many failure paths
         log.warning("%s: extraction failed: %s", url, exc)
         return _no_text(url, f"extraction failed: {type(exc).__name__}")
-    if document is None:
+    if found is None:
         return _no_text(url, "no main text found")
-    return _page_from_document(url, body, document)
+    return _page_from_document(url, body, found, headline)
 
 
-def trafilatura_options() -> dict[str, Any]:
+def feed_headline(entry: Entry) -> str | None:
+    """The entry's title when its feed gave the title, the author and the date: an article takes
+    those from its feed first, so its page's would go unused (see ``store._article``)."""
+    return entry.title if entry.title and entry.author and entry.published else None
+
+
+def trafilatura_options(metadata: bool = True) -> dict[str, Any]:
     """How this tool asks trafilatura for a page's text (the benchmark prices the same call)."""
     from trafilatura.deduplication import LRUCache
 
     # A fresh LRUCache per page: the default cache is global to the process, so what it dedupes
     # would depend on which pages a pool worker happened to see before (non-deterministic output).
-    return {
+    options: dict[str, Any] = {
         "favor_precision": True,
         "include_comments": False,
         "include_tables": False,
         "include_images": False,
         "include_links": False,
-        "with_metadata": True,
+        "with_metadata": metadata,
         "deduplicate": LRUCache(maxsize=1024),
-        "date_extraction_params": dict(DATE_PARAMS),
     }
+    # The metadata search (title, author, and htmldate's extensive date search) is about a fifth
+    # of trafilatura's cost on the bench farm's pages (1.8 of 7.9 ms); the main text is the same without it.
+    if metadata:
+        options["date_extraction_params"] = dict(DATE_PARAMS)
+    return options
 
 
-def _run_trafilatura(url: str, html: str | bytes) -> Any:
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    document: Any  # trafilatura's Document
+    headings: tuple[str, ...]  # the page's <h1> texts: its headline, whatever its title says
+
+
+def _run_trafilatura(url: str, html: str | bytes, metadata: bool) -> Extraction | None:
     # Imported here, not with the module: the main process needs this module's fallbacks and rules
     # but extracts nothing itself (the workers do), and trafilatura costs 0.2 s to import.
     import trafilatura
 
+    tree = trafilatura.load_html(html)  # as bare_extraction loads it; it extracts from a copy
+    if tree is None:
+        return None
+    headings = tuple(clean_line(heading.text_content()) for heading in tree.iter("h1"))
     prune = boilerplate().prune_xpath
-    return trafilatura.bare_extraction(html, url=url, prune_xpath=prune or None, **trafilatura_options())
+    options = trafilatura_options(metadata)
+    document = trafilatura.bare_extraction(tree, url=url, prune_xpath=prune or None, **options)
+    return None if document is None else Extraction(document, headings)
 
 
 def _decoded(body: bytes, content_type: str) -> str | bytes:
@@ -474,10 +499,11 @@ def _decoded(body: bytes, content_type: str) -> str | bytes:
         return body
 
 
-def _page_from_document(url: str, body: bytes, document: Any) -> PageText:
-    title = clean_line(document.title or "")
+def _page_from_document(url: str, body: bytes, found: Extraction, headline: str | None) -> PageText:
+    document = found.document
+    title = clean_line(document.title or "") if headline is None else headline
     rules = boilerplate()
-    paragraphs = drop_boilerplate(split_paragraphs(document.text or ""), rules, title)
+    paragraphs = drop_boilerplate(split_paragraphs(document.text or ""), rules, (title, *found.headings))
     main_text = "\n\n".join(drop_lead_fragments(drop_reader_comments(paragraphs, rules.comments)))
     if len(main_text) < MIN_TEXT_CHARS:
         return _no_text(url, f"too little text ({len(main_text)} characters)")

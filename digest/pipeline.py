@@ -285,8 +285,9 @@ def fetch_pages(
         if tick is not None:
             tick(result)
         if is_html_page(result) and result.url not in extracting:
+            headline = extract.feed_headline(by_url[result.url])
             extracting[result.url] = submit(
-                extract.extract_page, result.url, result.body, result.content_type
+                extract.extract_page, result.url, result.body, result.content_type, headline
             )
 
     requests = [FetchRequest(entry.url) for entry in by_url.values()]
@@ -320,7 +321,8 @@ def page_of(entry: Entry, result: FetchResult, extracting: Future[PageText] | No
         page = extracting.result()
     except BrokenProcessPool as exc:  # a worker died (out of memory, killed): extract here instead
         log.warning("%s: extraction worker died (%s); extracting in-process", entry.url, exc)
-        page = extract.extract_page(result.url, result.body, result.content_type)
+        headline = extract.feed_headline(entry)
+        page = extract.extract_page(result.url, result.body, result.content_type, headline)
     return page if page.text else extract.fallback_page(entry, page.fallback_reason or "no text found")
 
 

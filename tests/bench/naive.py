@@ -2,8 +2,9 @@
 
 What a first version of the tool would do: for each feed, GET it (a new connection every time, no
 conditional headers), parse it with feedparser, then for each item GET the page, extract its text
-with trafilatura (the same options as ``digest.extract``: precision favoured, comments excluded)
-and render one HTML page with Jinja2. It exists to be timed against the real build:
+with trafilatura (the same options as ``digest.extract``: precision favoured, comments excluded,
+the page's metadata only when the feed lacks the item's title, author or date) and render one
+HTML page with Jinja2. It exists to be timed against the real build:
 
     python -m tests.bench.naive --feeds FEEDS.txt --out DIR
 """
@@ -41,9 +42,14 @@ def fetch(url: str) -> tuple[bytes, str]:
         return body, response.headers.get("Content-Type", "")
 
 
-def extract(url: str, html: bytes) -> list[str]:
+def extract(url: str, html: bytes, metadata: bool) -> list[str]:
     document = trafilatura.bare_extraction(
-        html, url=url, favor_precision=True, include_comments=False, include_tables=False, with_metadata=True
+        html,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=False,
+        with_metadata=metadata,
     )
     text = (document.text if document is not None else "") or ""
     return [line for line in text.splitlines() if line.strip()]
@@ -61,7 +67,9 @@ def build(feed_urls: Sequence[str], out: Path) -> tuple[int, int]:
         requests += 1
         for entry in parsed.entries:
             link = entry.get("link", "")
-            paragraphs = extract(link, get(link))
+            dated = entry.get("published_parsed") or entry.get("updated_parsed")
+            listed = entry.get("title") and entry.get("author") and dated
+            paragraphs = extract(link, get(link), metadata=not listed)
             requests += 1
             html = PAGE.render(
                 title=entry.get("title", ""),

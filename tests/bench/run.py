@@ -293,7 +293,8 @@ def stage_costs(server: FarmServer) -> StageCosts:
     farm = server.farm
     items = farm.all_items()
     feeds = [(server.url(path), server.resources[path]) for path in farm.feed_paths()]
-    pages = [server.resources[item.path].body for item in items[:: max(1, len(items) // EXTRACT_SAMPLE)]]
+    sample = items[:: max(1, len(items) // EXTRACT_SAMPLE)]
+    pages = [(server.resources[item.path].body, asks_for_metadata(item)) for item in sample]
     return StageCosts(
         parse_s=cpu_of(lambda: parse_feeds(feeds)) / len(items),
         extract_s=cpu_of(lambda: extract_pages(pages)) / len(pages),
@@ -323,14 +324,24 @@ def parse_feeds(feeds: Sequence[tuple[str, Resource]]) -> None:
         feedparser.parse(resource.body, response_headers=headers)
 
 
-def extract_pages(bodies: Sequence[bytes]) -> None:
-    """trafilatura alone, called as ``digest.extract`` calls it (our boilerplate pruning is not library cost)."""
+def extract_pages(pages: Sequence[tuple[bytes, bool]]) -> None:
+    """trafilatura alone, called as ``digest.extract`` calls it for each (body, asks for metadata)
+    page: our boilerplate pruning is not library cost."""
     import trafilatura
 
     from digest.extract import trafilatura_options
 
-    for body in bodies:
-        trafilatura.bare_extraction(body, **trafilatura_options())
+    for body, metadata in pages:
+        trafilatura.bare_extraction(body, **trafilatura_options(metadata))
+
+
+def asks_for_metadata(item: FarmItem) -> bool:
+    """Whether the build asks trafilatura for the page's metadata: the same rule, on the item as its feed lists it."""
+    from digest.extract import feed_headline
+    from digest.records import Entry
+
+    listed = Entry("", "", item.path, item.title, "", item.author, item.published)
+    return feed_headline(listed) is None
 
 
 def render_cost(items: Sequence[FarmItem]) -> float:

@@ -23,6 +23,7 @@ from digest.extract import (
     extract_many,
     extract_page,
     fallback_page,
+    feed_headline,
     html_to_paragraphs,
     is_control_line,
     parse_boilerplate,
@@ -77,6 +78,48 @@ def test_headline_is_not_repeated_as_a_paragraph() -> None:
     result = extract_page(URL, (CASES / "news_article.html").read_bytes(), "text/html")
     assert not result.text.startswith(result.title)
     assert result.title not in result.text.split("\n\n")
+
+
+def test_a_headline_from_the_feed_stands_in_for_the_page_metadata() -> None:
+    body = (CASES / "wordpress_comments.html").read_bytes()
+    own = extract_page(URL, body, "text/html")
+    given = extract_page(URL, body, "text/html", headline="Platforms given a deadline on image abuse")
+    assert given.text == own.text and own.author == "Dana Okafor"
+    # Not looked for: the feed's author and date come first wherever the article is used.
+    assert (given.title, given.author, given.published) == (
+        "Platforms given a deadline on image abuse",
+        "",
+        None,
+    )
+
+
+def test_the_page_headline_is_dropped_when_the_feed_words_it_differently() -> None:
+    body = (CASES / "news_article.html").read_bytes()
+    page_headline = extract_page(URL, body, "text/html").title
+    result = extract_page(URL, body, "text/html", headline="Video platforms asked about abuse of reporters")
+    assert page_headline and page_headline not in result.text.split("\n\n")
+    assert result.text == extract_page(URL, body, "text/html", headline=page_headline).text
+
+
+@pytest.mark.parametrize(
+    ("title", "author", "published", "headline"),
+    [
+        (
+            "Fines for ignoring takedown orders",
+            "Rui Santos",
+            datetime(2026, 11, 20, tzinfo=UTC),
+            "Fines for ignoring takedown orders",
+        ),
+        ("", "Rui Santos", datetime(2026, 11, 20, tzinfo=UTC), None),
+        ("Fines for ignoring takedown orders", "", datetime(2026, 11, 20, tzinfo=UTC), None),
+        ("Fines for ignoring takedown orders", "Rui Santos", None, None),
+    ],
+)
+def test_the_page_metadata_is_asked_for_only_when_the_feed_lacks_some(
+    title: str, author: str, published: datetime | None, headline: str | None
+) -> None:
+    entry = Entry("https://news.example/feed", "g1", URL, title, "News", author, published)
+    assert feed_headline(entry) == headline
 
 
 @pytest.mark.parametrize(
