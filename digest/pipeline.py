@@ -10,19 +10,22 @@ starts, and every ``Problem`` a stage returns is collected into the ``BuildRepor
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+import httpx
+
 from digest import curation, derived, fetch
 from digest import editions as editions_stage
-from digest.config import Config, SiteConfig
+from digest.config import Config, FetchConfig, SiteConfig
 from digest.publish import publish_tree
 from digest.records import (
     Article,
@@ -42,7 +45,7 @@ from digest.render import SiteData, render_stories_first, search
 from digest.render.email import render_email_files
 from digest.render.site import render_moved_pages
 from digest.store import Store
-from digest.workers import Workers, worker_pool
+from digest.workers import INLINE, Workers, worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # cost the fetching threads CPU (measured: 64 at a time doubled it). Feeds, small, use all of concurrency.
 PAGES_PER_WORKER = 16
 PAGE_BATCH = 256  # pages fetched, extracted and stored per round: bounds memory at any corpus size
+EARLY_PAGES = 2 * PAGE_BATCH  # pages fetched while the feeds still download: bounds their memory
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 
 
@@ -70,9 +74,10 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
     with worker_pool(config.build.workers) as workers:
         if not options.offline:
             sources = {feed.url: feed for feed in config.feeds}
-            gathering = Gathering(config, store, options, deadline, workers, counts, sources)
-            problems += gather_feeds(gathering)
-            problems += gather_pages(gathering)
+            with EarlyPages(config, store, deadline) as early:
+                gathering = Gathering(config, store, options, deadline, workers, counts, sources, early)
+                problems += gather_feeds(gathering)
+                problems += gather_pages(gathering)
             problems += store.pages_not_fetched()
 
         articles = with_feed_hints(store.articles(options.now, config.editions.max_age_days), config.feeds)
@@ -139,6 +144,7 @@ class Gathering:
     workers: Workers
     counts: dict[str, int]  # "new" entries and "pages" fetched, for the report
     sources: Mapping[str, FeedSource]  # the operator's feeds by URL
+    early: EarlyPages  # pages fetched while the feeds still download
 
 
 def gather_feeds(gathering: Gathering) -> list[Problem]:
@@ -197,7 +203,9 @@ def fetch_and_parse_feeds(
         if result.ok and g.store.body_changed(state, result.body):
             if not parsing:  # the first changed feed: pages will follow, and so will their extraction
                 g.workers.warm(executor, "digest.extract")
+                g.early.start(executor, g.workers)
             parsing[state.url] = g.workers.submit(executor, parse_job, result, source_of(g, state))
+            parsing[state.url].add_done_callback(g.early.offer)
 
     results = fetch.fetch_many(requests, g.config.fetch, deadline=g.deadline, on_result=on_result)
     return results, parsing
@@ -231,7 +239,7 @@ def gather_pages(gathering: Gathering) -> list[Problem]:
     """Fetch and extract each new article page once; fall back to the feed's text, saying why.
 
     Once the build's wall-clock budget is spent, the pages not yet fetched wait for the next build
-    and this one goes on to publish what the store holds.
+    (those fetched early are kept) and this one goes on to publish what the store holds.
     """
     g = gathering
     entries = g.store.entries_without_text()
@@ -239,12 +247,12 @@ def gather_pages(gathering: Gathering) -> list[Problem]:
         return []
     tick = _ticker(g.options, "articles", len(entries))
     executor = g.workers.executor(len(entries))  # started now if not yet, before any fetch thread
+    submit = partial(g.workers.submit, executor)
     extracting: list[PendingPage] = []
     for start in range(0, len(entries), PAGE_BATCH):
-        if time.monotonic() > g.deadline:
-            break
         batch = entries[start : start + PAGE_BATCH]
-        fetched = fetch_pages(batch, g.config, g.deadline, tick, partial(g.workers.submit, executor))
+        spent = time.monotonic() > g.deadline
+        fetched = fetch_pages(batch, g, tick, submit, fetch_the_rest=not spent)
         # The last batch's pages are saved only now: while this batch downloaded, the workers went
         # on extracting them, never waiting for a batch to drain.
         g.counts["pages"] += g.store.save_pages(pages_of(extracting), g.options.now)
@@ -268,38 +276,126 @@ class PendingPage:
     extracting: Future[PageText] | None  # None when there is nothing to extract (an error, a PDF)
 
 
+Submit = Callable[..., Future[PageText]]  # sends a job to where pages are extracted
+
+
 def fetch_pages(
     entries: Sequence[Entry],
-    config: Config,
-    deadline: float,
+    g: Gathering,
     tick: Callable[[object], None] | None,
-    submit: Callable[..., Future[PageText]],
+    submit: Submit,
+    fetch_the_rest: bool = True,
 ) -> list[PendingPage]:
-    """Each page goes to an extraction process as soon as it arrives, while the rest still download."""
-    from digest import extract
-
+    """The pages of ``entries``, in their order: those fetched early, then the rest (unless
+    ``fetch_the_rest`` is False), each sent to an extraction process as soon as it arrives."""
     by_url = {entry.url: entry for entry in entries}
-    extracting: dict[str, Future[PageText]] = {}
+    pending = g.early.take(list(by_url.values()), submit)
+    if tick is not None:
+        for page in pending.values():
+            tick(page.result)
 
     def on_result(result: FetchResult) -> None:  # called in this thread as each fetch ends
         if tick is not None:
             tick(result)
-        if is_html_page(result) and result.url not in extracting:
-            headline = extract.feed_headline(by_url[result.url])
-            extracting[result.url] = submit(
-                extract.extract_page, result.url, result.body, result.content_type, headline
-            )
+        entry = by_url[result.url]
+        pending[result.url] = PendingPage(entry, result, extraction(entry, result, submit))
 
-    requests = [FetchRequest(entry.url) for entry in by_url.values()]
-    options = replace(
-        config.fetch, concurrency=min(config.fetch.concurrency, PAGES_PER_WORKER * config.build.workers)
-    )
-    results = fetch.fetch_many(requests, options, deadline=deadline, on_result=on_result)
+    if fetch_the_rest:
+        requests = [FetchRequest(url) for url in by_url if url not in pending]
+        fetch.fetch_many(requests, page_fetch_options(g.config), deadline=g.deadline, on_result=on_result)
     return [
-        PendingPage(by_url[result.url], result, extracting.get(result.url))
-        for result in results
-        if not (result.problem and result.problem.reason == "budget")  # fetched by the next build
+        page
+        for page in (pending.get(url) for url in by_url)
+        if page is not None and not (page.result.problem and page.result.problem.reason == "budget")
     ]
+
+
+def extraction(entry: Entry, result: FetchResult, submit: Submit) -> Future[PageText] | None:
+    """The page's extraction, started; None when the result is no HTML page."""
+    from digest import extract
+
+    if not is_html_page(result):
+        return None
+    headline = extract.feed_headline(entry)
+    return submit(extract.extract_page, result.url, result.body, result.content_type, headline)
+
+
+def page_fetch_options(config: Config) -> FetchConfig:
+    """Pages in flight: ``PAGES_PER_WORKER`` per worker, within the operator's concurrency."""
+    pages = min(config.fetch.concurrency, PAGES_PER_WORKER * config.build.workers)
+    return replace(config.fetch, concurrency=pages)
+
+
+class EarlyPages:
+    """The pages of a changed feed's new entries, fetched and sent to extraction as soon as the
+    feed is parsed, while the other feeds still download (at most ``EARLY_PAGES`` of them). The
+    pages stage takes them in its own order instead of fetching them; a page is fetched once."""
+
+    def __init__(self, config: Config, store: Store, deadline: float) -> None:
+        self._config, self._store, self._deadline = config, store, deadline
+        self._lock = threading.Lock()
+        self._fetching: dict[str, Future[PendingPage]] = {}
+        self._stored: set[str] = set()  # the URLs the store has a page for
+        self._threads: ThreadPoolExecutor | None = None
+        self._client: httpx.Client | None = None
+        self._submit: Submit | None = None
+        self._closed = False
+
+    def __enter__(self) -> EarlyPages:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self._closed = True  # a parse that ends now (the build failed) fetches nothing
+        if self._threads is not None:
+            self._threads.shutdown(cancel_futures=True)
+        if self._client is not None:
+            self._client.close()
+
+    def start(self, executor: Executor, workers: Workers) -> None:
+        """In the build's thread, once a feed has changed. Not when the feeds are parsed in this
+        process (too few to start workers): their pages are then few too, and a worker pool
+        started later must not be forked from a process with fetch threads."""
+        if executor is INLINE or self._threads is not None:
+            return
+        self._stored = self._store.page_urls()
+        options = page_fetch_options(self._config)
+        self._client = fetch.open_client(options)
+        self._threads = ThreadPoolExecutor(options.concurrency, thread_name_prefix="early-page")
+        self._submit = partial(workers.submit, executor)
+
+    def offer(self, parsing: Future[ParsedFeed]) -> None:
+        """A feed's parse is done (called in whichever thread finished it): fetch its new pages."""
+        if self._threads is None or parsing.cancelled() or parsing.exception() is not None:
+            return  # a feed whose parse failed here is parsed again, and its pages fetched, later
+        with self._lock:
+            for entry in parsing.result().entries:
+                if self._closed or len(self._fetching) >= EARLY_PAGES:
+                    return
+                if entry.url not in self._stored and entry.url not in self._fetching:
+                    self._fetching[entry.url] = self._threads.submit(self._fetched, entry)
+
+    def _fetched(self, entry: Entry) -> PendingPage:
+        assert self._client is not None and self._submit is not None
+        options = page_fetch_options(self._config)
+        result = fetch.fetch_one(self._client, FetchRequest(entry.url), options, self._deadline)
+        return PendingPage(entry, result, extraction(entry, result, self._submit))
+
+    def take(self, entries: Sequence[Entry], submit: Submit) -> dict[str, PendingPage]:
+        """URL -> the page fetched early, of each of ``entries`` that has one (waited for)."""
+        with self._lock:
+            taken = {e.url: (e, self._fetching.pop(e.url)) for e in entries if e.url in self._fetching}
+        return {url: as_stored(entry, future.result(), submit) for url, (entry, future) in taken.items()}
+
+
+def as_stored(entry: Entry, page: PendingPage, submit: Submit) -> PendingPage:
+    """``page`` for the entry as the store has it: a URL listed by two feeds was fetched for the
+    first one parsed, and its extraction is done again when the two differ in what it uses."""
+    from digest import extract
+
+    if page.extracting is not None and extract.feed_headline(entry) != extract.feed_headline(page.entry):
+        return PendingPage(entry, page.result, extraction(entry, page.result, submit))
+    return PendingPage(entry, page.result, page.extracting)
 
 
 def pages_of(pending: Sequence[PendingPage]) -> list[PageText]:

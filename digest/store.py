@@ -277,6 +277,10 @@ class Store:
         ).fetchall()
         return [_entry(row) for row in rows]
 
+    def page_urls(self) -> set[str]:
+        """The URL of every page extracted (or given up on) so far: those are never fetched again."""
+        return {row[0] for row in self.db.execute("SELECT url FROM pages")}
+
     def save_pages(self, pages: Sequence[PageText], now: datetime) -> int:
         rows = [_page_row(page, now) for page in pages]
         with self._transaction():

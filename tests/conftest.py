@@ -58,6 +58,22 @@ def run_build(workdir: Path, server: SampleServer, *extra: str, now: str = NOW_T
     return Built(out, config, store, result)
 
 
+def build_from_farm(
+    workdir: Path, feed_urls: list[str], settings: str = "", timeout_s: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """One build of ``feed_urls`` (a farm's, on 127.0.0.1) with the store in ``workdir``; ``settings``
+    are TOML lines added to the [fetch] table, then any later tables."""
+    config = workdir / "digest.toml"
+    feeds = "".join(f'[[feeds]]\nurl = "{url}"\nname = "Farm {n}"\n' for n, url in enumerate(feed_urls))
+    config.write_text(
+        f"[fetch]\nallow_private_hosts = true\ntimeout_s = 20.0\n{settings}\n\n"
+        f'[store]\npath = "{workdir / "s.sqlite"}"\n\n{feeds}',
+        encoding="utf-8",
+    )
+    command = build_command(config, workdir / "site", NOW_TEXT)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory, sample_server: SampleServer) -> Built:
     """The sample corpus built once at the fixed clock; read-only for the tests that share it."""

@@ -535,6 +535,7 @@ class Counts:
     by_status: Counter[tuple[str, int]] = field(default_factory=Counter)  # (feed | page | other, status)
     page_paths: Counter[str] = field(default_factory=Counter)  # page path -> times answered 200
     delayed: int = 0  # responses held back by the latency option
+    arrivals: list[str] = field(default_factory=list)  # feed | page | other, in the order asked
 
     def requests(self, kind: str | None = None) -> int:
         return sum(n for (k, _), n in self.by_status.items() if kind is None or k == kind)
@@ -588,13 +589,21 @@ class FarmServer:
             counts, self.counts = self.counts, Counts()
         return counts
 
+    def arrived(self, path: str) -> None:
+        with self._lock:
+            self.counts.arrivals.append(_kind(path))
+
     def record(self, path: str, status: int, delayed: bool) -> None:
-        kind = "feed" if path.startswith("/feeds/") else "page" if path.startswith("/news/") else "other"
+        kind = _kind(path)
         with self._lock:
             self.counts.by_status[(kind, status)] += 1
             self.counts.delayed += delayed
             if kind == "page" and status == 200:
                 self.counts.page_paths[path] += 1
+
+
+def _kind(path: str) -> str:
+    return "feed" if path.startswith("/feeds/") else "page" if path.startswith("/news/") else "other"
 
 
 class _FarmHTTPServer(ThreadingHTTPServer):
@@ -615,6 +624,7 @@ class _Handler(BaseHTTPRequestHandler):
         farm_server = self.server.farm_server
         path = urlsplit(self.path).path
         resource = farm_server.resources.get(path)
+        farm_server.arrived(path)
         if farm_server.latency_s > 0:
             time.sleep(farm_server.latency_s)
         if resource is None:

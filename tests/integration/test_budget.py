@@ -8,24 +8,14 @@ import subprocess
 from pathlib import Path
 
 from tests.bench.farm import Farm, FarmServer, FarmSpec
-from tests.conftest import NOW_TEXT, build_command
+from tests.conftest import build_from_farm
 
 LATENCY_S = 3.0  # every response waits this long: the feeds fit in the budget, their pages do not
 BUDGET_S = 4.5
 
 
 def _build(workdir: Path, server: FarmServer, budget_s: float) -> subprocess.CompletedProcess[str]:
-    config = workdir / "digest.toml"
-    feeds = "\n".join(
-        f'[[feeds]]\nurl = "{url}"\nname = "Slow {n}"\n' for n, url in enumerate(server.feed_urls())
-    )
-    config.write_text(
-        f'[fetch]\nallow_private_hosts = true\ntimeout_s = 20.0\n\n[store]\npath = "{workdir / "s.sqlite"}"\n\n'
-        f"[build]\nbudget_s = {budget_s}\n\n{feeds}",
-        encoding="utf-8",
-    )
-    command = build_command(config, workdir / "site", NOW_TEXT)
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    return build_from_farm(workdir, server.feed_urls(), f"\n[build]\nbudget_s = {budget_s}")
 
 
 def test_a_spent_budget_publishes_what_is_there_and_the_next_build_goes_on(tmp_path: Path) -> None:

@@ -6,25 +6,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 from tests.bench.farm import Farm, FarmServer, FarmSpec
-from tests.conftest import NOW_TEXT, build_command
-
-
-def _build(workdir: Path, server: FarmServer) -> subprocess.CompletedProcess[str]:
-    config = workdir / "digest.toml"
-    feeds = "".join(
-        f'[[feeds]]\nurl = "{url}"\nname = "Farm {n}"\n' for n, url in enumerate(server.feed_urls())
-    )
-    config.write_text(
-        f'[fetch]\nallow_private_hosts = true\n\n[store]\npath = "{workdir / "s.sqlite"}"\n\n{feeds}',
-        encoding="utf-8",
-    )
-    command = build_command(config, workdir / "site", NOW_TEXT)
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+from tests.conftest import build_from_farm
 
 
 def test_the_page_author_is_looked_for_only_when_the_feed_has_none(tmp_path: Path) -> None:
@@ -36,7 +22,7 @@ def test_the_page_author_is_looked_for_only_when_the_feed_has_none(tmp_path: Pat
         body = re.sub(rb"<author>[^<]*</author>", b"", feed.body, count=1)  # the feed's first entry
         assert body != feed.body
         server.resources[feed_path] = replace(feed, body=body)
-        built = _build(tmp_path, server)
+        built = build_from_farm(tmp_path, server.feed_urls())
     assert built.returncode == 0, built.stderr
     with sqlite3.connect(tmp_path / "s.sqlite") as db:
         rows = db.execute(
