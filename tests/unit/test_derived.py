@@ -126,3 +126,23 @@ def test_a_story_job_is_keyed_by_its_articles_whole_text() -> None:
     assert job_digest(job) == job_digest(StoryJob(cluster, (_article(1), _article(2)), (), ()))
     edited = StoryJob(cluster, (members[0], _article(2, "Body of article 2, corrected.")), (), ())
     assert job_digest(edited) != job_digest(job)
+
+
+def test_digest_tells_apart_values_that_print_alike() -> None:
+    distinct = [
+        ("ab", "c"),
+        ("a", "bc"),
+        ("as:b",),  # what a separator alone would confuse with ("a", "b")
+        ("1",),
+        (1,),
+        (b"1",),
+        (("a",), "b"),
+        ("a", "b"),
+        ([], ""),
+        ("", []),
+    ]
+    assert len({derived.digest_of(*parts) for parts in distinct}) == len(distinct)
+    assert derived.digest_of(_article(1)) == derived.digest_of(replace(_article(1)))
+    assert derived.digest_of(_article(1)) != derived.digest_of(
+        replace(_article(1), text=_article(1).text + "!")
+    )
