@@ -332,10 +332,11 @@ class EarlyPages:
     pages stage takes them in its own order instead of fetching them; a page is fetched once."""
 
     def __init__(self, config: Config, store: Store, deadline: float) -> None:
-        self._config, self._store, self._deadline = config, store, deadline
+        self._store, self._deadline = store, deadline
         self._lock = threading.Lock()
         self._fetching: dict[str, Future[PendingPage]] = {}
         self._stored: set[str] = set()  # the URLs the store has a page for
+        self._options = page_fetch_options(config)
         self._threads: ThreadPoolExecutor | None = None
         self._client: httpx.Client | None = None
         self._submit: Submit | None = None
@@ -359,15 +360,14 @@ class EarlyPages:
         if executor is INLINE or self._threads is not None:
             return
         self._stored = self._store.page_urls()
-        options = page_fetch_options(self._config)
-        self._client = fetch.open_client(options)
-        self._threads = ThreadPoolExecutor(options.concurrency, thread_name_prefix="early-page")
+        self._client = fetch.open_client(self._options)
+        self._threads = ThreadPoolExecutor(self._options.concurrency, thread_name_prefix="early-page")
         self._submit = partial(workers.submit, executor)
 
     def offer(self, parsing: Future[ParsedFeed]) -> None:
         """A feed's parse is done (called in whichever thread finished it): fetch its new pages."""
         if self._threads is None or parsing.cancelled() or parsing.exception() is not None:
-            return  # a feed whose parse failed here is parsed again, and its pages fetched, later
+            return  # a feed whose parse failed in a worker is parsed here later, its pages fetched then
         with self._lock:
             for entry in parsing.result().entries:
                 if self._closed or len(self._fetching) >= EARLY_PAGES:
@@ -377,8 +377,7 @@ class EarlyPages:
 
     def _fetched(self, entry: Entry) -> PendingPage:
         assert self._client is not None and self._submit is not None
-        options = page_fetch_options(self._config)
-        result = fetch.fetch_one(self._client, FetchRequest(entry.url), options, self._deadline)
+        result = fetch.fetch_one(self._client, FetchRequest(entry.url), self._options, self._deadline)
         return PendingPage(entry, result, extraction(entry, result, self._submit))
 
     def take(self, entries: Sequence[Entry], submit: Submit) -> dict[str, PendingPage]:
