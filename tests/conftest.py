@@ -59,7 +59,7 @@ def run_build(workdir: Path, server: SampleServer, *extra: str, now: str = NOW_T
 
 
 def build_from_farm(
-    workdir: Path, feed_urls: list[str], settings: str = "", timeout_s: float = 120
+    workdir: Path, feed_urls: list[str], settings: str = ""
 ) -> subprocess.CompletedProcess[str]:
     """One build of ``feed_urls`` (a farm's, on 127.0.0.1) with the store in ``workdir``; ``settings``
     are TOML lines added to the [fetch] table, then any later tables."""
@@ -71,7 +71,7 @@ def build_from_farm(
         encoding="utf-8",
     )
     command = build_command(config, workdir / "site", NOW_TEXT)
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.fixture(scope="session")
