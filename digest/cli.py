@@ -53,6 +53,9 @@ def make_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="fetch the feeds and build the site", description=_BUILD_HELP)
     _common(build)
     build.add_argument("--offline", action="store_true", help="fetch nothing: rebuild from the store")
+    build.add_argument(
+        "--timings", action="store_true", help="print each stage's wall time and CPU time at the end"
+    )
     build.set_defaults(run=run_build)
 
     demo = commands.add_parser(
@@ -135,13 +138,17 @@ def run_build(args: argparse.Namespace) -> int:
     from digest.pipeline import BuildOptions, build
     from digest.report import print_report, progress_bar
     from digest.store import Store
+    from digest.timings import Stopwatch
 
+    stopwatch = Stopwatch() if getattr(args, "timings", False) else None
     config = load_config(args.config)
     with (
         Store.open(config.resolve(config.store.path)) as store,
         progress_bar(sys.stderr.isatty()) as progress,
     ):
-        options = BuildOptions(out_dir=args.out, now=_now(args), progress=progress, offline=args.offline)
+        options = BuildOptions(
+            out_dir=args.out, now=_now(args), progress=progress, offline=args.offline, stopwatch=stopwatch
+        )
         report = build(config, store, options)
     print_report(report)
     print(f"site written to {args.out}/", file=sys.stderr)

@@ -45,6 +45,7 @@ from digest.render import SiteData, render_stories_first, search
 from digest.render.email import render_email_files
 from digest.render.site import render_moved_pages
 from digest.store import Store
+from digest.timings import Stopwatch
 from digest.workers import INLINE, Workers, worker_pool
 
 log = logging.getLogger(__name__)
@@ -64,13 +65,16 @@ class BuildOptions:
     now: datetime
     progress: Progress | None = None
     offline: bool = False  # build from what the store holds, fetch nothing
+    stopwatch: Stopwatch | None = None  # times each stage (``--timings``)
 
 
 def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
     deadline = time.monotonic() + config.build.budget_s
     problems: list[Problem] = []
     counts = {"new": 0, "pages": 0}
+    lap = options.stopwatch.lap if options.stopwatch else _no_lap
     rules = curation.curation_for(config)  # first: a broken curation.toml stops the build early
+    lap("start-up")
     with worker_pool(config.build.workers) as workers:
         if not options.offline:
             sources = {feed.url: feed for feed in config.feeds}
@@ -79,10 +83,12 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
                 problems += gather_feeds(gathering)
                 problems += gather_pages(gathering)
             problems += store.pages_not_fetched()
+        lap("feeds and pages")
 
         articles = with_feed_hints(store.articles(options.now, config.editions.max_age_days), config.feeds)
         judgements = derived.judgements_for(articles, store, lambda fresh: judge_articles(fresh, workers))
         kept = [article for article in articles if judgements[article.id].on_topic]
+        lap("relevance")
         composed = derived.stories_for(
             kept,
             judgements,
@@ -90,11 +96,13 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
             store,
             lambda: compose_stories(kept, judgements, config.feeds, store, workers),
         )
+        lap("clustering and stories")
         built_stories, curation_problems = curation.apply_curation(composed, rules)
         sections = sections_for(built_stories, store, workers)
         assigned = editions_stage.assign(built_stories, store, config.editions, options.now, sections)
         built_editions, note_problems = curation.apply_notes(assigned, rules)
         problems += curation_problems + note_problems
+        lap("editions")
 
         site = SiteData(
             site=site_with_resolved_paths(config),
@@ -116,6 +124,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         written = publish_tree(
             indexed, options.out_dir, later=bundle.start, rest=lambda: [*rest_of_site(), *emails()]
         )
+    lap("render and publish")  # the workers have stopped: all of their CPU is counted
     problems += bundle.problems()
     failing = store.failing_feeds(options.now, (feed.url for feed in config.feeds))
     return BuildReport(
@@ -130,7 +139,12 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         files_written=written,
         problems=tuple(problems),
         failing_feeds=tuple(failing),
+        stages=options.stopwatch.stages() if options.stopwatch else (),
     )
+
+
+def _no_lap(stage: str) -> None:
+    """``Stopwatch.lap`` when the build is not timed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,6 +285,16 @@ class OutputFile:
 
 
 @dataclass(frozen=True, slots=True)
+class StageTime:
+    """One stage of a build: wall seconds, and CPU seconds here and in the child processes."""
+
+    name: str
+    wall_s: float
+    cpu_s: float  # this process, every thread
+    workers_cpu_s: float  # the worker pool and the search indexer
+
+
+@dataclass(frozen=True, slots=True)
 class BuildReport:
     feeds_total: int = 0
     feeds_failed: int = 0
@@ -297,3 +307,4 @@ class BuildReport:
     files_written: int = 0
     problems: tuple[Problem, ...] = field(default=())
     failing_feeds: tuple[Problem, ...] = field(default=())  # each failing feed, reason and for how long
+    stages: tuple[StageTime, ...] = field(default=())  # with ``--timings`` only

@@ -1,4 +1,5 @@
-"""What the operator sees in the terminal: progress on a terminal, one line per problem, a summary.
+"""What the operator sees in the terminal: progress on a terminal, one line per problem, a summary,
+and with ``--timings`` each stage's time.
 
 Every failing feed gets its own line. Problems of one reason from one place beyond ``FOLD_AFTER``
 are folded into a count, so one feed's flood of bad items never hides the other feeds. Article
@@ -16,6 +17,7 @@ from typing import TextIO
 
 from digest.records import BuildReport, Problem
 from digest.store import is_page_problem
+from digest.timings import timing_lines
 
 FOLD_AFTER = 5
 
@@ -64,6 +66,8 @@ def print_report(report: BuildReport, stream: TextIO = sys.stderr) -> None:
     for line in problem_lines(report.problems):
         print(line, file=stream)
     print(summary_line(report), file=stream)
+    for line in timing_lines(report.stages) if report.stages else []:
+        print(line, file=stream)
 
 
 @contextmanager

@@ -192,6 +192,7 @@ class Workspace:
             str(self.out),
             "--now",
             NOW_TEXT,
+            "--timings",
         ]
         return checked(measure(command), f"build in {self.root}")
 
@@ -230,8 +231,23 @@ class Build:
             **asdict(self.run),
             "stderr": self.run.stderr.strip().splitlines()[-3:],
             "requests": self.requests,
+            "stages": stage_times(self.run.stderr),
             **data,
         }
+
+
+def stage_times(stderr: str) -> dict[str, dict[str, float]]:
+    """The table ``digest build --timings`` prints: stage -> wall, CPU here, CPU in the workers."""
+    lines = stderr.splitlines()
+    start = next((n for n, line in enumerate(lines) if line.endswith("workers CPU s")), len(lines))
+    stages: dict[str, dict[str, float]] = {}
+    for line in lines[start + 1 :]:
+        name = line[: line.index("  ")] if "  " in line else ""  # names hold single spaces only
+        if not name or name == "total":
+            break
+        wall, cpu, workers = map(float, line.split()[-3:])
+        stages[name] = {"wall_s": wall, "cpu_s": round(cpu + workers, 3), "workers_cpu_s": workers}
+    return stages
 
 
 def timed_build(space: Workspace, server: FarmServer) -> Build:
@@ -629,6 +645,7 @@ def table(r: dict[str, Any]) -> str:
         f"render {costs['render_s']} (each the least of {COST_RUNS} runs); limit = their sum x articles / "
         f"{r['machine']['cores']} cores. "
         f"Farm latency {r['latency_s'] * 1000:.0f} ms a response.",
+        *stage_lines(r),
         "",
         "| target | figure | goal | met |",
         "|---|---:|---|---|",
@@ -638,6 +655,44 @@ def table(r: dict[str, Any]) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+EDITORIAL = (
+    "relevance",
+    "clustering and stories",
+    "editions",
+)  # our own code's stages, as the issue lists it
+
+
+def stage_lines(r: dict[str, Any]) -> list[str]:
+    """CPU by stage of the cold builds and the rebuild (``--timings``), and what the editorial
+    stages cost against the library's: the own-code row counts everything that is not the library."""
+    plan, costs = r["plan"], r["stage_costs_ms"]
+    builds = [r["small"], r["large"], r["new_items"]]
+    lines = [
+        "",
+        "CPU seconds by stage, this process and its workers (`digest build --timings`):",
+        "",
+        f"| stage | cold, {plan['small']} feeds | cold, {plan['large']} feeds | rebuild, 1 new item per feed |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in r["large"]["stages"]:
+        cells = (f"{build['stages'].get(name, {}).get('cpu_s', 0.0):.2f}" for build in builds)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    large = r["large"]
+    articles = large["articles"]
+    parse_extract = (costs["parse_s"] + costs["extract_s"]) * articles / 1000
+    editorial = sum(large["stages"].get(name, {}).get("cpu_s", 0.0) for name in EDITORIAL)
+    lines += [
+        "",
+        f"Of the {plan['large']}-feed cold build's {large['cpu_s']} CPU s, the library stage costs are "
+        f"{large['library_cpu_s']} (parse and extract {parse_extract:.2f}, within feeds and pages; render "
+        f"{costs['render_s'] * articles / 1000:.2f}). The editorial stages (relevance, clustering and "
+        f"stories, editions) take {editorial:.2f} CPU s, {editorial / large['library_cpu_s']:.2f} x the "
+        "library costs; the rest of what the own-code row counts is fetching, our steps around parsing "
+        "and extraction, rendering and publishing beyond the library's cost, search indexing and start-up.",
+    ]
+    return lines
 
 
 def _row(name: str, figures: dict[str, Any], ratio: str) -> str:

@@ -7,6 +7,7 @@ import pty
 import select
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -87,3 +88,46 @@ def test_the_console_script_is_the_same_program() -> None:
     )
     assert via_script.returncode == via_module.returncode == 0
     assert via_script.stdout == via_module.stdout and "--now" in via_script.stdout
+
+
+STAGES = [
+    "start-up",
+    "feeds and pages",
+    "relevance",
+    "clustering and stories",
+    "editions",
+    "render and publish",
+]
+
+
+def test_timings_name_every_stage_and_account_for_the_builds_cpu(
+    tmp_path: Path, sample_server: SampleServer
+) -> None:
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            _command(tmp_path / "timed", sample_server, "--timings"), stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        _, status, usage = os.wait4(process.pid, 0)  # the build's CPU, its reaped workers' included
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        shown = stderr.read().decode()
+    assert process.returncode == 0, shown
+    lines = shown.splitlines()
+    table = lines[lines.index(next(line for line in lines if line.endswith("workers CPU s"))) :][:8]
+    rows = {line[: line.index("  ")]: line.split()[-3:] for line in table}
+    assert list(rows) == ["stage", *STAGES, "total"], shown
+    assert float(rows["total"][0]) > 0
+    assert float(rows["feeds and pages"][2]) > 0  # the workers' extraction, read while they live on
+    counted = float(rows["total"][1]) + float(rows["total"][2])
+    measured = usage.ru_utime + usage.ru_stime
+    # What the table misses is the process's exit after the last stage; it never counts a second twice.
+    assert measured - 0.3 <= counted <= measured + 0.05, (counted, measured)
+
+    quiet = subprocess.run(
+        _command(tmp_path / "untimed", sample_server),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert quiet.returncode == 0 and "workers CPU s" not in quiet.stderr
