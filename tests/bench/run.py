@@ -600,7 +600,7 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _target(name: str, value: float | bool, goal: str, met: Callable[[Any], bool]) -> dict[str, Any]:
-    shown = value if isinstance(value, bool | int) else round(value, 2)
+    shown = value if isinstance(value, bool | int) else round(value, 3)  # 0.303 is not "0.3"
     return {"name": name, "value": shown, "target": goal, "met": bool(met(value))}
 
 
