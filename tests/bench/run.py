@@ -657,11 +657,8 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-EDITORIAL = (
-    "relevance",
-    "clustering and stories",
-    "editions",
-)  # our own code's stages, as the issue lists it
+# Our own code's stages, as the issue lists them (store, relevance, clustering, summaries, tags, editions).
+EDITORIAL = ("relevance", "clustering and stories", "editions")
 
 
 def stage_lines(r: dict[str, Any]) -> list[str]:
