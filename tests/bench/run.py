@@ -30,6 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from digest.timings import LAST_COLUMN
 from tests.bench.farm import FARM_NOW, Counts, Farm, FarmItem, FarmServer, FarmSpec, Resource
 
 HERE = Path(__file__).parent
@@ -239,7 +240,7 @@ class Build:
 def stage_times(stderr: str) -> dict[str, dict[str, float]]:
     """The table ``digest build --timings`` prints: stage -> wall, CPU here, CPU in the workers."""
     lines = stderr.splitlines()
-    start = next((n for n, line in enumerate(lines) if line.endswith("workers CPU s")), len(lines))
+    start = next((n for n, line in enumerate(lines) if line.endswith(LAST_COLUMN)), len(lines))
     stages: dict[str, dict[str, float]] = {}
     for line in lines[start + 1 :]:
         name = line[: line.index("  ")] if "  " in line else ""  # names hold single spaces only
