@@ -179,11 +179,6 @@ def counted_words(article: Article, known: Traits) -> tuple[tuple[str, ...], tup
     return (known.words, known.counts) if known.words else word_counts_of(article)
 
 
-def traits_of_all(articles: Sequence[Article]) -> list[Traits]:
-    """``traits_of`` for each article: the unit of work an extraction worker is given."""
-    return [traits_of(article) for article in articles]
-
-
 def batch_weights(articles: Sequence[Article], traits: Sequence[Traits]) -> Weights:
     frequencies: Counter[str] = Counter()
     for article, known in zip(articles, traits, strict=True):

@@ -455,15 +455,17 @@ def compose_stories(
     store: Store,
     workers: Workers,
 ) -> list[Story]:
-    """Cluster, then compose each cluster's story. What an article alone says (its traits) and the
-    story of a cluster whose members did not change are the last build's when the inputs are the same."""
+    """Cluster, then compose each cluster's story. What an article alone says (its cluster traits and
+    what its story reads of it) and the story of a cluster whose members did not change are the last
+    build's when the inputs are the same."""
     from digest import cluster, stories
 
-    traits = derived.reused_each(
-        "traits", kept, store, partial(workers.map_chunks, cluster.traits_of_all), derived.article_digest
+    read = derived.reused_each(
+        "traits", kept, store, partial(workers.map_chunks, stories.read_articles), derived.article_digest
     )
-    clusters = cluster.cluster_articles(kept, traits)
-    jobs = stories.story_jobs(clusters, kept, judgements, feeds)
+    clusters = cluster.cluster_articles(kept, [traits for traits, _ in read])
+    facts = {article.id: known for article, (_, known) in zip(kept, read, strict=True)}
+    jobs = stories.story_jobs(clusters, kept, judgements, feeds, facts)
     compose = partial(workers.map_chunks, stories.compose_jobs)
     composed = derived.reused_each("cluster stories", jobs, store, compose, stories.job_digest)
     return stories.in_story_order(stories.with_grouping_reasons(composed, clusters))

@@ -194,6 +194,20 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleFacts:
+    """What composing a story reads of one member alone. Worked out with the article's cluster
+    traits, in the same worker: both read its names, words and people, which each process remembers
+    per article, so they are found once rather than again wherever its story is composed."""
+
+    words: tuple[str, ...]  # its distinct content words, headline included, in order of first use
+    counts: tuple[int, ...]  # how often each occurs
+    quotes: tuple[Quote, ...]  # as ``quotes.extract_quotes`` finds them
+    places: frozenset[str]  # the places it is about, as ``tag.places_in`` finds them
+    organisations: tuple[tuple[str, bool], ...]  # as ``tag.organisations_named`` finds them
+    surnames: tuple[tuple[str, str], ...]  # surname -> full name (``summarize.lone_surnames``)
+
+
+@dataclass(frozen=True, slots=True)
 class SummarySentence:
     text: str
     article_id: str

@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from digest import derived, lexicon, quotes, text
-from digest.cluster import cluster_articles
-from digest.records import Article, Cluster, FeedSource, Judgement, Quote, Source, Story, Tags
-from digest.summarize import summarize
-from digest.tag import tag_story
+from digest.cluster import Traits, cluster_articles, counted_words, traits_of
+from digest.records import Article, ArticleFacts, Cluster, FeedSource, Judgement, Quote, Source, Story, Tags
+from digest.summarize import lone_surnames, summarize
+from digest.tag import organisations_named, places_in, tag_story
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,34 @@ def compose_stories(
     feeds: Sequence[FeedSource],
 ) -> list[Story]:
     """The whole stage in this process (a build shares it out and reuses parts: ``pipeline``)."""
-    clusters = cluster_articles(articles)
-    composed = compose_jobs(story_jobs(clusters, articles, judgements, feeds))
+    read = read_articles(articles)
+    clusters = cluster_articles(articles, [traits for traits, _ in read])
+    facts = {article.id: known for article, (_, known) in zip(articles, read, strict=True)}
+    composed = compose_jobs(story_jobs(clusters, articles, judgements, feeds, facts))
     return in_story_order(with_grouping_reasons(composed, clusters))
+
+
+def read_articles(articles: Sequence[Article]) -> list[tuple[Traits, ArticleFacts]]:
+    """Each article's cluster traits and what composing its story reads of it: a worker's unit of
+    work. Found together because both read the article's names, words and people, which a process
+    remembers for the last articles it read: apart, in different workers, each is found twice."""
+    read = []
+    for article in articles:
+        traits = traits_of(article)
+        read.append((traits, facts_of(article, traits)))
+    return read
+
+
+def facts_of(article: Article, traits: Traits) -> ArticleFacts:
+    words, counts = counted_words(article, traits)
+    return ArticleFacts(
+        words=words,
+        counts=counts,
+        quotes=quotes.extract_quotes(article),
+        places=frozenset(places_in(article)),
+        organisations=organisations_named(article),
+        surnames=tuple(lone_surnames(article).items()),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +68,7 @@ class StoryJob:
     members: tuple[Article, ...]
     judgements: tuple[tuple[str, Judgement], ...]
     feeds: tuple[FeedSource, ...]  # only the feeds of the members
+    facts: tuple[ArticleFacts, ...]  # of each member, in order: worked out from it, so not in the key
 
 
 def job_digest(job: StoryJob) -> str:
@@ -57,6 +83,7 @@ def story_jobs(
     articles: Sequence[Article],
     judgements: Mapping[str, Judgement],
     feeds: Sequence[FeedSource],
+    facts: Mapping[str, ArticleFacts],
 ) -> list[StoryJob]:
     by_id = {article.id: article for article in articles}
     feeds_by_url = {feed.url: feed for feed in feeds}
@@ -66,13 +93,20 @@ def story_jobs(
         urls = sorted({a.feed_url for a in members if a.feed_url in feeds_by_url})
         judged = tuple((a.id, judgements[a.id]) for a in members if a.id in judgements)
         own_feeds = tuple(feeds_by_url[url] for url in urls)
-        jobs.append(StoryJob(replace(cluster, reasons=()), members, judged, own_feeds))
+        known = tuple(facts[a.id] for a in members)
+        jobs.append(StoryJob(replace(cluster, reasons=()), members, judged, own_feeds, known))
     return jobs
 
 
 def compose_jobs(jobs: Sequence[StoryJob]) -> list[Story]:
     return [
-        compose_story(job.cluster, {a.id: a for a in job.members}, dict(job.judgements), job.feeds)
+        compose_story(
+            job.cluster,
+            {a.id: a for a in job.members},
+            dict(job.judgements),
+            job.feeds,
+            {a.id: known for a, known in zip(job.members, job.facts, strict=True)},
+        )
         for job in jobs
     ]
 
@@ -95,20 +129,22 @@ def compose_story(
     by_id: Mapping[str, Article],
     judgements: Mapping[str, Judgement],
     feeds: Sequence[FeedSource],
+    facts: Mapping[str, ArticleFacts] | None = None,
 ) -> Story:
+    """``facts``: what was read of each member already (see ``ArticleFacts``); found here when not given."""
     members = [by_id[i] for i in cluster.article_ids]
     copies = dict(cluster.duplicates)
     originals = [a for a in members if a.id not in copies]
     first = min(members, key=lambda a: (a.first_seen, a.published, a.id))
-    story_quotes = story_quotes_of(originals)
-    tags = tag_story(originals, judgements, story_quotes, feeds)
+    story_quotes = story_quotes_of(originals, facts)
+    tags = tag_story(originals, judgements, story_quotes, feeds, facts)
     scores = [judgements[a.id].score for a in members if a.id in judgements]
     return Story(
         id="s-" + first.id,
         title=members[0].title,
         lead_article_id=members[0].id,
         sources=tuple(source_of(a, i == 0, copies, by_id) for i, a in enumerate(originals)),
-        summary=summarize(cluster, by_id),
+        summary=summarize(cluster, by_id, facts),
         quotes=story_quotes,
         tags=tags,
         relevance=max(scores, default=0.0),
@@ -127,10 +163,14 @@ def source_of(
     return Source(article.id, article.url, article.title, article.source, article.published, is_lead, folded)
 
 
-def story_quotes_of(originals: Sequence[Article]) -> tuple[Quote, ...]:
+def story_quotes_of(
+    originals: Sequence[Article], facts: Mapping[str, ArticleFacts] | None = None
+) -> tuple[Quote, ...]:
     """Every source's quotes, spellings of one name merged; a quote that outlets repeat, whole, in part
     or near word for word, is kept once, in its longest form, where it first appeared."""
-    merged = quotes.merge_variants([q for article in originals for q in quotes.extract_quotes(article)])
+    facts = facts or {}
+    found = [facts[a.id].quotes if a.id in facts else quotes.extract_quotes(a) for a in originals]
+    merged = quotes.merge_variants([q for article_quotes in found for q in article_quotes])
     kept: list[Quote] = []
     for quote in merged:
         index = next((i for i, known in enumerate(kept) if repeats(known, quote)), None)

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from digest import extract, lexicon, quotes, text
-from digest.records import Article, Cluster, SummarySentence
+from digest.records import Article, ArticleFacts, Cluster, SummarySentence
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,15 @@ class Candidate:
     numbers: frozenset[str] = frozenset()  # the figures it states, years left out
 
 
-def summarize(cluster: Cluster, articles: Mapping[str, Article]) -> tuple[SummarySentence, ...]:
+def summarize(
+    cluster: Cluster, articles: Mapping[str, Article], facts: Mapping[str, ArticleFacts] | None = None
+) -> tuple[SummarySentence, ...]:
+    """``facts``: what was read of each article already (see ``ArticleFacts``); found here when not given."""
     sources = source_articles(cluster, articles)
     if not sources:
         return ()
-    picked = best_candidates(sources, shared_tokens(sources), target_length(len(sources)))
+    facts = facts or {}
+    picked = best_candidates(sources, shared_tokens(sources, facts), target_length(len(sources)), facts)
     picked.sort(key=lambda c: (c.rank, c.sentence.position))
     return tuple(
         SummarySentence(text.normalise_space(c.sentence.text), c.article.id, c.article.url) for c in picked
@@ -73,13 +77,21 @@ def target_length(source_count: int) -> int:
     return min(MAX_SENTENCES, MIN_SENTENCES + (source_count >= 2) + (source_count >= 4))
 
 
-def shared_tokens(sources: Sequence[Article]) -> Counter[str]:
+def shared_tokens(sources: Sequence[Article], facts: Mapping[str, ArticleFacts]) -> Counter[str]:
     """In how many sources each content word appears (for one source: its words that recur)."""
     counts: Counter[str] = Counter()
     for article in sources:
-        tokens = text.article_tokens(article.title, article.text)
-        counts.update(set(tokens) if len(sources) > 1 else [t for t, n in Counter(tokens).items() if n > 1])
+        words, times = word_counts(article, facts.get(article.id))
+        counts.update(words if len(sources) > 1 else [w for w, n in zip(words, times, strict=True) if n > 1])
     return counts
+
+
+def word_counts(article: Article, known: ArticleFacts | None) -> tuple[Sequence[str], Sequence[int]]:
+    """The article's distinct content words, in order of first use, and how often each occurs."""
+    if known is not None:
+        return known.words, known.counts
+    counted = Counter(text.article_tokens(article.title, article.text))
+    return tuple(counted), tuple(counted.values())
 
 
 # --- candidates ----------------------------------------------------------------------------
@@ -97,14 +109,16 @@ class Reading:
     read: int = 0  # sentences in the paragraphs read so far
 
 
-def best_candidates(sources: Sequence[Article], shared: Counter[str], target: int) -> list[Candidate]:
+def best_candidates(
+    sources: Sequence[Article], shared: Counter[str], target: int, facts: Mapping[str, ArticleFacts]
+) -> list[Candidate]:
     """``pick`` over every source's candidates, reading each source only as far as matters.
 
     A paragraph's sentences score at most ``best_score`` of it, which falls paragraph by paragraph.
     Paragraphs are read best first, and reading stops once the picks all score above what the unread
     ones could: those would rank below the last pick, where ``pick`` never looks. Most of a long
     article is never split into sentences."""
-    readings = [reading_of(article, rank) for rank, article in enumerate(sources)]
+    readings = [reading_of(article, rank, facts.get(article.id)) for rank, article in enumerate(sources)]
     queue = sorted(
         (
             (best_score(reading.rank, index), reading.rank, index)
@@ -121,9 +135,10 @@ def best_candidates(sources: Sequence[Article], shared: Counter[str], target: in
     return pick(candidates, target)
 
 
-def reading_of(article: Article, rank: int) -> Reading:
+def reading_of(article: Article, rank: int, known: ArticleFacts | None = None) -> Reading:
     title = text.normalise_space(article.title).lower()
-    return Reading(article, rank, text.paragraphs(article.text), lone_surnames(article), title)
+    surnames = dict(known.surnames) if known is not None else lone_surnames(article)
+    return Reading(article, rank, text.paragraphs(article.text), surnames, title)
 
 
 def candidates_in(reading: Reading, index: int, shared: Counter[str], source_count: int) -> list[Candidate]:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from digest import lexicon, quotes, text
-from digest.records import Article, FeedSource, Judgement, Quote, Tags
+from digest.records import Article, ArticleFacts, FeedSource, Judgement, Quote, Tags
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,9 @@ def tag_story(
     judgements: Mapping[str, Judgement],
     quoted: Sequence[Quote],
     feeds: Sequence[FeedSource],
+    facts: Mapping[str, ArticleFacts] | None = None,
 ) -> Tags:
+    """``facts``: what was read of each article already (see ``ArticleFacts``); found here when not given."""
     hints = feed_tags(articles, feeds)
     taxonomy = lexicon.taxonomy()
     return Tags(
@@ -35,8 +37,8 @@ def tag_story(
         responses=in_order(
             [c.name for c in taxonomy.responses], judged(articles, judgements, "responses") | hints
         ),
-        jurisdictions=jurisdictions(articles, feeds),
-        organisations=organisations(articles, quoted),
+        jurisdictions=jurisdictions(articles, feeds, facts or {}),
+        organisations=organisations(articles, quoted, facts or {}),
         people=people_quoted(quoted),
     )
 
@@ -66,30 +68,32 @@ def feed_tags(articles: Sequence[Article], feeds: Sequence[FeedSource]) -> set[s
 # --- organisations -------------------------------------------------------------------------
 
 
-def organisations(articles: Sequence[Article], quoted: Sequence[Quote]) -> tuple[str, ...]:
+def organisations(
+    articles: Sequence[Article], quoted: Sequence[Quote], facts: Mapping[str, ArticleFacts]
+) -> tuple[str, ...]:
     """Organisations named, the most widely named first (ties in lexicon order)."""
     outlets = {a.source for a in articles}
     people = {q.speaker for q in quoted if is_personal_name(q.speaker)}
     counts: Counter[str] = Counter()
     for article in articles:
-        matches = lexicon.article_names(article.title, article.text).organisations
-        counts.update(organisations_in(matches, outlets, people))
+        known = facts.get(article.id)
+        named = known.organisations if known is not None else organisations_named(article)
+        counts.update(organisations_in(named, outlets, people))
     order = {o.name: index for index, o in enumerate(lexicon.organisations())}
     return tuple(sorted(counts, key=lambda name: (-counts[name], order.get(name, len(order)), name)))
 
 
-def organisations_in(
-    matches: Iterable[lexicon.OrganisationMatch], outlets: set[str], people: set[str]
-) -> set[str]:
-    """Listed organisations by canonical name, and names the list lacks that are neither an outlet
-    nor a person ("Nadia Ferrant, the trust's chief executive" is not a trust)."""
-    found = set()
-    for match in matches:
-        if match.organisation is not None:
-            found.add(match.organisation.name)
-        elif match.name not in outlets and not is_person(match.name, people):
-            found.add(match.name)
-    return found
+def organisations_named(article: Article) -> tuple[tuple[str, bool], ...]:
+    """Each organisation the article names, in order: a listed one by its canonical name (True), one
+    the list lacks as written (False)."""
+    matches = lexicon.article_names(article.title, article.text).organisations
+    return tuple((m.organisation.name, True) if m.organisation else (m.name, False) for m in matches)
+
+
+def organisations_in(named: Iterable[tuple[str, bool]], outlets: set[str], people: set[str]) -> set[str]:
+    """Listed organisations, and names the list lacks that are neither an outlet nor a person
+    ("Nadia Ferrant, the trust's chief executive" is not a trust)."""
+    return {name for name, listed in named if listed or (name not in outlets and not is_person(name, people))}
 
 
 def is_person(name: str, people: set[str]) -> bool:
@@ -99,10 +103,13 @@ def is_person(name: str, people: set[str]) -> bool:
 # --- places --------------------------------------------------------------------------------
 
 
-def jurisdictions(articles: Sequence[Article], feeds: Sequence[FeedSource]) -> tuple[str, ...]:
+def jurisdictions(
+    articles: Sequence[Article], feeds: Sequence[FeedSource], facts: Mapping[str, ArticleFacts]
+) -> tuple[str, ...]:
     found: set[str] = set()
     for article in articles:
-        found |= places_in(article)
+        known = facts.get(article.id)
+        found |= known.places if known is not None else places_in(article)
     if not found:
         found = {a.feed_jurisdiction for a in articles if a.feed_jurisdiction}
         by_url = {feed.url: feed for feed in feeds}

@@ -121,10 +121,10 @@ def test_each_value_is_computed_once_and_values_no_longer_asked_for_are_dropped(
 def test_a_story_job_is_keyed_by_its_articles_whole_text() -> None:
     members = (_article(1), _article(2))
     cluster = Cluster(article_ids=("a1", "a2"))
-    job = StoryJob(cluster, members, (), ())
+    job = StoryJob(cluster, members, (), (), ())
     assert derived.article_digest(members[0]) == derived.digest_of(members[0])
-    assert job_digest(job) == job_digest(StoryJob(cluster, (_article(1), _article(2)), (), ()))
-    edited = StoryJob(cluster, (members[0], _article(2, "Body of article 2, corrected.")), (), ())
+    assert job_digest(job) == job_digest(StoryJob(cluster, (_article(1), _article(2)), (), (), ()))
+    edited = StoryJob(cluster, (members[0], _article(2, "Body of article 2, corrected.")), (), (), ())
     assert job_digest(edited) != job_digest(job)
 
 

@@ -1,7 +1,11 @@
 """Stories: stable ids from the first-seen article, lead title, sources lead first, content notes."""
 
+import pytest
+
 from digest import relevance, stories
-from digest.records import Quote
+from digest.cluster import cluster_articles
+from digest.records import Article, Quote
+from digest.sample.corpus import load_corpus
 from digest.stories import with_one_role_each
 
 from ._editorial import article
@@ -84,3 +88,35 @@ def test_a_speaker_keeps_the_first_role_given_in_the_story() -> None:
     ]
     roles = [(q.speaker, q.role) for q in with_one_role_each(quoted)]
     assert roles == [("Ada Quill", "head of policy at the Fund")] * 3 + [("Bo Reyes", "")]
+
+
+def corpus_articles() -> list[Article]:
+    corpus = load_corpus()
+    return [
+        article(a.id, a.title, "\n\n".join(a.paragraphs), a.hours_ago, corpus.outlet(a.outlet).name)
+        for a in corpus.articles
+    ]
+
+
+def test_facts_read_ahead_compose_the_same_stories_as_reading_each_article_on_the_spot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items = corpus_articles()
+    judgements = relevance.judge_all(items)
+    read = stories.read_articles(items)
+    clusters = cluster_articles(items, [traits for traits, _ in read])
+    facts = {item.id: known for item, (_, known) in zip(items, read, strict=True)}
+    by_id = {item.id: item for item in items}
+    assert any(len(found.article_ids) > 1 for found in clusters)  # facts of several sources merged
+    assert any(known.quotes for known in facts.values()) and any(known.places for known in facts.values())
+    on_the_spot = [stories.compose_story(found, by_id, judgements, ()) for found in clusters]
+
+    def not_again(*_: object) -> None:
+        raise AssertionError("read again although its facts were given")
+
+    for reader in ("quotes.extract_quotes", "tag.places_in", "tag.organisations_named"):
+        monkeypatch.setattr(f"digest.{reader}", not_again)
+    monkeypatch.setattr("digest.summarize.lone_surnames", not_again)
+    monkeypatch.setattr("digest.text.article_tokens", not_again)
+    given = [stories.compose_story(found, by_id, judgements, (), facts) for found in clusters]
+    assert given == on_the_spot

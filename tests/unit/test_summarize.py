@@ -105,7 +105,7 @@ def test_reading_only_the_paragraphs_that_could_be_picked_changes_no_pick() -> N
         article("r2", "Platforms given deadline", "\n\n".join(reversed(paragraphs)), 8, "Wire"),
         article("r3", "Deadline for platforms", WATCHDOG + "\n\n" + BODY, 6, "Post"),
     ]
-    shared = summarize.shared_tokens(sources)
+    shared = summarize.shared_tokens(sources, {})
     everything = [
         c
         for rank, source in enumerate(sources)
@@ -114,7 +114,7 @@ def test_reading_only_the_paragraphs_that_could_be_picked_changes_no_pick() -> N
         for c in summarize.candidates_in(reading, index, shared, len(sources))
     ]
     for target in (1, 2, 3, 4):
-        assert summarize.best_candidates(sources, shared, target) == summarize.pick(everything, target)
+        assert summarize.best_candidates(sources, shared, target, {}) == summarize.pick(everything, target)
 
 
 def test_no_sentence_scores_above_its_paragraphs_best() -> None:
