@@ -1,5 +1,5 @@
-"""Reuse what an earlier build derived from the same inputs: judgements and cluster traits per
-article, stories per cluster and as a whole, the search bundle.
+"""Reuse what an earlier build derived from the same inputs: judgements, cluster traits and story
+facts per article, stories per cluster and as a whole, the search bundle.
 
 Every derived result is saved in the store's ``derived`` table under a digest of everything it was
 computed from, this program's own code and word lists included, so a result is reused only when

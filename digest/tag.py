@@ -87,7 +87,7 @@ def organisations_named(article: Article) -> tuple[tuple[str, bool], ...]:
     """Each organisation the article names, in order: a listed one by its canonical name (True), one
     the list lacks as written (False)."""
     matches = lexicon.article_names(article.title, article.text).organisations
-    return tuple((m.organisation.name, True) if m.organisation else (m.name, False) for m in matches)
+    return tuple((m.name, False) if m.organisation is None else (m.organisation.name, True) for m in matches)
 
 
 def organisations_in(named: Iterable[tuple[str, bool]], outlets: set[str], people: set[str]) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from digest.records import StageTime
 from digest.timings import Stopwatch, live_children, timing_lines
@@ -83,3 +84,13 @@ def test_the_table_lists_each_stage_then_the_total() -> None:
     assert lines[1].split() == ["start-up", "0.30", "0.25", "0.00"]
     assert lines[2].split() == ["feeds", "and", "pages", "4.50", "1.25", "8.50"]
     assert lines[3].split() == ["total", "4.80", "1.50", "8.50"]
+
+
+def test_a_thread_that_ended_while_its_children_were_read_leaves_the_others_counted(tmp_path: Path) -> None:
+    tasks = tmp_path / "task"
+    for thread, children in (("101", "7 8 "), ("102", None), ("103", "9 ")):
+        (tasks / thread).mkdir(parents=True)
+        if children is not None:
+            (tasks / thread / "children").write_text(children)
+    assert live_children(tasks) == [7, 8, 9]  # thread 102 is gone: its "children" file with it
+    assert live_children(tmp_path / "no such folder") == []
