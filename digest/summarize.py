@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from digest import extract, lexicon, quotes, text
+from digest.cluster import word_counts_of
 from digest.records import Article, ArticleFacts, Cluster, SummarySentence
 
 log = logging.getLogger(__name__)
@@ -88,10 +89,7 @@ def shared_tokens(sources: Sequence[Article], facts: Mapping[str, ArticleFacts])
 
 def word_counts(article: Article, known: ArticleFacts | None) -> tuple[Sequence[str], Sequence[int]]:
     """The article's distinct content words, in order of first use, and how often each occurs."""
-    if known is not None:
-        return known.words, known.counts
-    counted = Counter(text.article_tokens(article.title, article.text))
-    return tuple(counted), tuple(counted.values())
+    return (known.words, known.counts) if known is not None else word_counts_of(article)
 
 
 # --- candidates ----------------------------------------------------------------------------
