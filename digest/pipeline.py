@@ -463,8 +463,8 @@ def compose_stories(
     read = derived.reused_each(
         "traits", kept, store, partial(workers.map_chunks, stories.read_articles), derived.article_digest
     )
-    clusters = cluster.cluster_articles(kept, [traits for traits, _ in read])
-    facts = {article.id: known for article, (_, known) in zip(kept, read, strict=True)}
+    traits, facts = stories.apart(kept, read)
+    clusters = cluster.cluster_articles(kept, traits)
     jobs = stories.story_jobs(clusters, kept, judgements, feeds, facts)
     compose = partial(workers.map_chunks, stories.compose_jobs)
     composed = derived.reused_each("cluster stories", jobs, store, compose, stories.job_digest)

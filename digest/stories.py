@@ -29,9 +29,8 @@ def compose_stories(
     feeds: Sequence[FeedSource],
 ) -> list[Story]:
     """The whole stage in this process (a build shares it out and reuses parts: ``pipeline``)."""
-    read = read_articles(articles)
-    clusters = cluster_articles(articles, [traits for traits, _ in read])
-    facts = {article.id: known for article, (_, known) in zip(articles, read, strict=True)}
+    traits, facts = apart(articles, read_articles(articles))
+    clusters = cluster_articles(articles, traits)
     composed = compose_jobs(story_jobs(clusters, articles, judgements, feeds, facts))
     return in_story_order(with_grouping_reasons(composed, clusters))
 
@@ -45,6 +44,14 @@ def read_articles(articles: Sequence[Article]) -> list[tuple[Traits, ArticleFact
         traits = traits_of(article)
         read.append((traits, facts_of(article, traits)))
     return read
+
+
+def apart(
+    articles: Sequence[Article], read: Sequence[tuple[Traits, ArticleFacts]]
+) -> tuple[list[Traits], dict[str, ArticleFacts]]:
+    """``read_articles``' pairs as clustering takes the traits (in order) and stories the facts (by id)."""
+    facts = {article.id: known for article, (_, known) in zip(articles, read, strict=True)}
+    return [traits for traits, _ in read], facts
 
 
 def facts_of(article: Article, traits: Traits) -> ArticleFacts:
