@@ -24,8 +24,10 @@ log = logging.getLogger(__name__)
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~!])")
 # What can start a block (heading, list, quote, rule, setext underline) at the start of a line.
 _BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")
-# A "<" that does not open an autolink would start raw HTML, which passes through CommonMark.
-_RAW_HTML = re.compile(r"<(?!(?:https?://|mailto:)[^\s<>]*>)")
+# A "<" that does not open an autolink would start raw HTML, which passes through CommonMark, unless
+# an odd run of backslashes escapes it: after an even run (none included) the backslashes escape one
+# another, so "\\<script>" is a backslash, then raw HTML. Group 1 is that even run.
+_RAW_HTML = re.compile(r"(?<!\\)((?:\\\\)*)<(?!(?:https?://|mailto:)[^\s<>]*>)")
 _WHITESPACE = re.compile(r"\s+")
 _URL_UNSAFE = str.maketrans({" ": "%20", "<": "%3C", ">": "%3E", "(": "%28", ")": "%29", "\\": "%5C"})
 
@@ -39,7 +41,7 @@ def escape(text: str) -> str:
 
 def without_raw_html(source: str) -> str:
     """The operator's own Markdown, kept as written except raw HTML, which is shown as text."""
-    return _RAW_HTML.sub(r"\\<", source)
+    return _RAW_HTML.sub(r"\1\\<", source)
 
 
 def link(text: str, url: str) -> str:

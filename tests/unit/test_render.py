@@ -33,7 +33,7 @@ from digest.records import (
     SummarySentence,
     Tags,
 )
-from digest.render import SiteData, render_all
+from digest.render import SiteData, markdown, render_all
 from digest.render.common import absolute_url, assign_slugs, build_index, outbound, related_stories, slugify
 from digest.render.site import render_moved_pages
 from tests.hostile.safety import html_findings
@@ -308,6 +308,15 @@ def test_markdown_edition_escapes_hostile_text() -> None:
     html = MarkdownIt("commonmark").render(markdown)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert '<a href="https://news.example.com/s1?id=7">' in html
+
+
+def test_an_editor_note_cannot_reopen_raw_html_behind_its_own_backslashes() -> None:
+    md = MarkdownIt("commonmark")
+    for note in ("<b>x</b>", "\\<script>1</script>", "\\\\<script>2</script>", "\\\\\\<i>3</i>", "a\\<b>"):
+        html = md.render(markdown.without_raw_html(note))
+        assert re.search(r"<(?!/?p>)", html) is None, (note, html)  # only the paragraph itself
+    assert markdown.without_raw_html("\\<b>") == "\\<b>"  # already escaped: kept as written
+    assert markdown.without_raw_html("see <https://ofcom.org.uk/x>") == "see <https://ofcom.org.uk/x>"
 
 
 def test_no_images_scripts_or_third_party_assets_in_pages(files: dict[str, bytes]) -> None:
