@@ -21,8 +21,6 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-import httpx
-
 from digest import curation, derived, fetch
 from digest import editions as editions_stage
 from digest.config import Config, FetchConfig, SiteConfig
@@ -352,7 +350,7 @@ class EarlyPages:
         self._stored: set[str] = set()  # the URLs the store has a page for
         self._options = page_fetch_options(config)
         self._threads: ThreadPoolExecutor | None = None
-        self._client: httpx.Client | None = None
+        self._client: fetch.Connections | None = None
         self._submit: Submit | None = None
         self._closed = False
 
@@ -374,7 +372,7 @@ class EarlyPages:
         if executor is INLINE or self._threads is not None:
             return
         self._stored = self._store.page_urls()
-        self._client = fetch.open_client(self._options)
+        self._client = fetch.Connections(self._options)
         self._threads = ThreadPoolExecutor(self._options.concurrency, thread_name_prefix="early-page")
         self._submit = partial(workers.submit, executor)
 

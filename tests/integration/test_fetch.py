@@ -311,6 +311,17 @@ def test_connections_are_reused(serve: Serve) -> None:
     assert server.connections == 1
 
 
+def test_no_cookie_is_carried_from_one_request_to_the_next(serve: Serve) -> None:
+    """A metered paywall counts the pages a reader saw by cookie: kept between requests, which page
+    it walls would depend on the order the fetch threads ran in."""
+    metered = Answer(200, b"article", {"Set-Cookie": "seen=1; Path=/"})
+    server = serve({f"/{n}": fixed(metered) for n in range(4)})
+    options = replace(LOOPBACK_OK, concurrency=1)  # one connection: every request after the first
+    results = fetch_many([FetchRequest(server.url(f"/{n}")) for n in range(4)], options)
+    assert all(r.ok for r in results)
+    assert [sent.get("cookie") for sent in server.seen_headers] == [None] * 4
+
+
 def test_concurrency_bound_is_respected(serve: Serve) -> None:
     server = serve({f"/{n}": fixed(Answer(200, b"x", delay_s=0.15)) for n in range(12)})
     options = replace(LOOPBACK_OK, concurrency=3)
