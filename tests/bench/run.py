@@ -440,7 +440,14 @@ def cluster_main(path: Path) -> int:
 
 def clustering(count: int, scratch: Path) -> dict[str, Any]:
     articles = scratch / f"cluster-{count}.pickle"
-    subprocess.run([PYTHON, "-m", "tests.bench.run", "cluster-input", str(count), str(articles)], check=True)
+    made = subprocess.run(
+        [PYTHON, "-m", "tests.bench.run", "cluster-input", str(count), str(articles)],
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode != 0:
+        last_line = (made.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SystemExit(f"writing {count} articles to cluster failed: {last_line}")
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
         command = [PYTHON, "-m", "tests.bench.run", "cluster", str(articles)]
