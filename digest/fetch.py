@@ -102,8 +102,8 @@ def fetch_many(
     if not positions:
         return []
     workers = max(1, min(options.concurrency, len(positions)))
-    with Connections(options) as client, ThreadPoolExecutor(workers, thread_name_prefix="fetch") as pool:
-        futures = {pool.submit(fetch_one, client, req, options, deadline): req for req in positions}
+    with Connections(options) as connections, ThreadPoolExecutor(workers, thread_name_prefix="fetch") as pool:
+        futures = {pool.submit(fetch_one, connections, req, options, deadline): req for req in positions}
         for future in as_completed(futures):
             _deliver(future, positions[futures[future]], results, on_result)
     return [result for result in results if result is not None]
@@ -177,13 +177,13 @@ class Reply:
 
 
 def fetch_one(
-    client: Connections, request: FetchRequest, options: FetchConfig, deadline: float | None
+    connections: Connections, request: FetchRequest, options: FetchConfig, deadline: float | None
 ) -> FetchResult:
     """Fetch one URL, following redirects and one fitting Retry-After; never raises."""
     started = time.monotonic()
     chain = Chain(request.url, visited=[request.url])
     try:
-        reply = _follow(client, request, chain, options, deadline)
+        reply = _follow(connections, request, chain, options, deadline)
         result = _result(request, chain, reply)
     except Stop as stop:
         result = _failure(request, chain, stop)
@@ -195,12 +195,16 @@ def fetch_one(
 
 
 def _follow(
-    client: Connections, request: FetchRequest, chain: Chain, options: FetchConfig, deadline: float | None
+    connections: Connections,
+    request: FetchRequest,
+    chain: Chain,
+    options: FetchConfig,
+    deadline: float | None,
 ) -> Reply:
     _check_scheme(chain.url)
     attempt_deadline = _attempt_deadline(options, deadline)
     while True:
-        reply = exchange(client, chain.url, request, options, attempt_deadline, deadline)
+        reply = exchange(connections, chain.url, request, options, attempt_deadline, deadline)
         if reply.status in REDIRECT_STATUSES:
             _redirect(chain, reply, options.max_redirects)
         elif reply.status in RETRY_STATUSES and not chain.retried:
@@ -281,7 +285,7 @@ def _http_date(value: str) -> datetime | None:
 
 
 def exchange(
-    client: Connections,
+    connections: Connections,
     url: str,
     request: FetchRequest,
     options: FetchConfig,
@@ -293,7 +297,7 @@ def exchange(
     token = _request_deadline.set(attempt_deadline)
     phase = "headers"
     try:
-        response = client.request(url, _conditional_headers(request))
+        response = connections.request(url, _conditional_headers(request))
         try:
             if not 200 <= response.status_code < 300:
                 return Reply(response.status_code, response.headers)
@@ -468,7 +472,7 @@ def _failure(request: FetchRequest, chain: Chain, stop: Stop) -> FetchResult:
 @functools.cache
 def shared_ssl_context() -> ssl.SSLContext:
     """One verifying context per process: loading the CA bundle costs 16 ms, and a build opens a
-    client for every batch of pages."""
+    pool of connections for every batch of pages."""
     return httpx.create_ssl_context(trust_env=False)
 
 

@@ -350,7 +350,7 @@ class EarlyPages:
         self._stored: set[str] = set()  # the URLs the store has a page for
         self._options = page_fetch_options(config)
         self._threads: ThreadPoolExecutor | None = None
-        self._client: fetch.Connections | None = None
+        self._connections: fetch.Connections | None = None
         self._submit: Submit | None = None
         self._closed = False
 
@@ -362,8 +362,8 @@ class EarlyPages:
             self._closed = True  # a parse that ends now (the build failed) fetches nothing
         if self._threads is not None:
             self._threads.shutdown(cancel_futures=True)
-        if self._client is not None:
-            self._client.close()
+        if self._connections is not None:
+            self._connections.close()
 
     def start(self, executor: Executor, workers: Workers) -> None:
         """In the build's thread, once a feed has changed. Not when the feeds are parsed in this
@@ -372,7 +372,7 @@ class EarlyPages:
         if executor is INLINE or self._threads is not None:
             return
         self._stored = self._store.page_urls()
-        self._client = fetch.Connections(self._options)
+        self._connections = fetch.Connections(self._options)
         self._threads = ThreadPoolExecutor(self._options.concurrency, thread_name_prefix="early-page")
         self._submit = partial(workers.submit, executor)
 
@@ -388,8 +388,8 @@ class EarlyPages:
                     self._fetching[entry.url] = self._threads.submit(self._fetched, entry)
 
     def _fetched(self, entry: Entry) -> PendingPage:
-        assert self._client is not None and self._submit is not None
-        result = fetch.fetch_one(self._client, FetchRequest(entry.url), self._options, self._deadline)
+        assert self._connections is not None and self._submit is not None
+        result = fetch.fetch_one(self._connections, FetchRequest(entry.url), self._options, self._deadline)
         return PendingPage(entry, result, extraction(entry, result, self._submit))
 
     def take(self, entries: Sequence[Entry], submit: Submit) -> dict[str, PendingPage]:
