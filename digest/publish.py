@@ -50,11 +50,11 @@ def publish_tree(
     rest: Callable[[], Sequence[OutputFile]] = tuple,
 ) -> int:
     """Replace ``out_dir`` by a tree holding exactly ``files``, the files ``rest`` gives and the files
-    ``later`` gives; return how many files were written. ``files`` are staged first; ``later`` is
-    then given the folder they are in and gives a function that waits for its own files (the search
-    indexer reads the story pages there), and ``rest`` is called meanwhile: a build renders the rest
-    of its site while the indexer runs. Whatever ``rest`` or ``later`` raises is raised as it is,
-    with the published site untouched."""
+    ``later`` gives; return how many files were written. ``files`` are staged first and the retired
+    tree's other files removed; ``later`` is then given the folder, which holds nothing else, and
+    gives a function that waits for its own files (the search indexer reads the story pages there),
+    and ``rest`` is called meanwhile: a build renders the rest of its site while the indexer runs.
+    Whatever ``rest`` or ``later`` raises is raised as it is, with the published site untouched."""
     out_dir = out_dir.absolute()
     _refuse_foreign_folder(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.staging")
@@ -62,6 +62,9 @@ def publish_tree(
         tree = Staging(staging, out_dir, *_retired(staging))
         tree.place(OutputFile(MARKER, MARKER_TEXT))
         written = tree.place_all(files)
+        # The indexer reads every story page in the folder: one the retired tree holds and this build
+        # does not make (a story gone or hidden since) would be found by a search, with no page to show.
+        tree.remove_unplaced_files()
     except OSError as exc:
         raise _cannot_write(out_dir, staging, exc) from None
     waiting = _started(later, staging)
@@ -114,13 +117,18 @@ class Staging:
 
     def remove_unwanted(self) -> None:
         """Remove the retired tree's files this tree does not hold, then its folders not used."""
+        self.remove_unplaced_files()
+        for folder in sorted(self.retired_folders - self.folders, key=lambda path: -len(path.parts)):
+            with contextlib.suppress(OSError):  # gone with a folder above, or holds what a file replaced
+                folder.rmdir()
+
+    def remove_unplaced_files(self) -> None:
+        """Remove the retired tree's files not placed so far; its folders stay for the files to come."""
         for relative in sorted(self.retired_files - self.placed):
             found = _lstat(self.root / relative)
             if found is not None and not stat.S_ISDIR(found.st_mode):  # a folder now: it is in use
                 (self.root / relative).unlink()
-        for folder in sorted(self.retired_folders - self.folders, key=lambda path: -len(path.parts)):
-            with contextlib.suppress(OSError):  # gone with a folder above, or holds what a file replaced
-                folder.rmdir()
+        self.retired_files &= self.placed  # each file is looked for once
 
     def _make_folder(self, folder: Path) -> None:
         if folder in self.folders:

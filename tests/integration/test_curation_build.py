@@ -1,10 +1,11 @@
 """``curation.toml`` through a real build: the demo's store copied, rebuilt offline with a curation file.
 
-One curated build applies every kind of rule to a different story of the demo, and each test reads
-every output the build wrote: the pages, the Markdown editions (``digest.md``, ``edition.md``), the
-email edition (``email.html``, ``email.txt`` and the decoded parts of ``edition.eml``), the feeds
-(``feed.json``, ``feed.xml``, each topic's ``feed.xml``) and the search index (the story pages Pagefind
-was given, and the decoded fragments it wrote). A hidden story or article is in none of them; a split
+One curated build, of a site published before without curation, applies every kind of rule to a
+different story of the demo, and each test reads every output the build wrote: the pages, the
+Markdown editions (``digest.md``, ``edition.md``), the email edition (``email.html``, ``email.txt``
+and the decoded parts of ``edition.eml``), the feeds (``feed.json``, ``feed.xml``, each topic's
+``feed.xml``) and the search index (the story pages Pagefind was given, and the decoded fragments it
+wrote). A hidden story or article is in none of them; a split
 article is a story in all of them; a merged story's URL leaves only a page pointing to the story that
 absorbed it; a correction, a pin and the notes reach every output that shows them. A broken file
 stops the build with exit code 2 and a message naming ``site.curation`` and the rule.
@@ -62,6 +63,11 @@ def _curated_build(tmp_path: Path, demo_build: Built, server: SampleServer, cura
     store = workdir / "store.sqlite"
     shutil.copyfile(demo_build.store, store)
     write_config(workdir / "digest.toml", server.base_url, store)
+    # The site was published (twice, so the retired tree beside it holds every page too) before the
+    # editor curates it: what curation takes away must leave no trace of the earlier builds.
+    for _ in range(2):
+        published = run_build(workdir, server, "--offline", now=NOW_TEXT)
+        assert published.result.returncode == 0, published.result.stderr
     config = (workdir / "digest.toml").read_text("utf-8")
     (workdir / "digest.toml").write_text(
         config.replace("[site]\n", '[site]\ncuration = "curation.toml"\n', 1)

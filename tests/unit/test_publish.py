@@ -141,6 +141,25 @@ def test_later_is_given_the_staging_folder_once_the_first_files_are_in_it(tmp_pa
     assert (out / "index.html").read_bytes() == b"home"
 
 
+def test_later_finds_no_file_of_the_retired_tree_that_this_build_does_not_make(tmp_path: Path) -> None:
+    """The staging folder holds the tree of two builds ago: a story page gone since must not be read
+    by the indexer (a search would find it, with no page behind the result)."""
+    out = tmp_path / "site"
+    publish_tree([OutputFile("stories/gone/index.html", b"old"), OutputFile("index.html", b"1")], out)
+    publish_tree([OutputFile("stories/kept/index.html", b"k"), OutputFile("index.html", b"2")], out)
+    assert (tmp_path / ".site.staging" / "stories/gone/index.html").exists()  # the retired tree
+    seen: dict[str, bytes] = {}
+
+    def indexer(staging: Path) -> Callable[[], list[OutputFile]]:
+        seen.update(files_in(staging))
+        return list
+
+    pages = [OutputFile("stories/kept/index.html", b"k")]
+    publish_tree(pages, out, later=indexer, rest=lambda: [OutputFile("index.html", b"3")])
+    assert seen == {MARKER: MARKER_TEXT, "stories/kept/index.html": b"k"}
+    assert files_in(out) == {MARKER: MARKER_TEXT, "stories/kept/index.html": b"k", "index.html": b"3"}
+
+
 def test_an_error_in_rendering_the_rest_leaves_the_previous_site_and_no_staging(tmp_path: Path) -> None:
     out = tmp_path / "site"
     publish_tree([OutputFile("index.html", b"old")], out)
