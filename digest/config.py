@@ -58,7 +58,7 @@ class BuildConfig:
 @dataclass(frozen=True, slots=True)
 class EditionsConfig:
     period: str = "week"  # week | day | month
-    max_age_days: int = 60  # items older than this at first sight are not shown
+    max_age_days: int = 60  # items older than this when first seen are never shown
 
 
 @dataclass(frozen=True, slots=True)

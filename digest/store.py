@@ -307,15 +307,19 @@ class Store:
         return str(row[0]) if row else url
 
     def articles(self, now: datetime, max_age_days: int) -> list[Article]:
-        """Entries joined with their page text, first seen within the window, oldest first."""
-        oldest = now - timedelta(days=max_age_days)
+        """Entries joined with their page text, oldest first: every one that was at most
+        ``max_age_days`` old when first seen. An age at first sight, not at ``now``: a feed read for
+        the first time with years of back issues brings none of them in, while an article once shown
+        stays in its story, and its story in its edition, in every later build (a published edition
+        and its URLs are stable)."""
+        window = timedelta(days=max_age_days)
         rows = self.db.execute(
             "SELECT e.*, p.text, p.title AS page_title, p.author AS page_author, p.published AS "
             "page_published, p.language, p.origin, p.fallback_reason FROM entries e "
             "JOIN pages p ON p.url = e.url ORDER BY e.first_seen, e.url"
         ).fetchall()
         articles = (_article(row, now) for row in rows)
-        return [a for a in articles if a.published >= oldest]
+        return [a for a in articles if a.published >= a.first_seen - window]
 
     # --- judgements, stories, editions -----------------------------------------------
 

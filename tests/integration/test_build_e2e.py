@@ -193,6 +193,28 @@ def test_a_rebuild_hours_later_rewrites_only_what_depends_on_the_clock(
     assert rewritten == changed
 
 
+def test_published_editions_and_story_pages_outlive_the_age_limit(
+    tmp_path: Path, sample_server: SampleServer
+) -> None:
+    """A build months later, with nothing new, still publishes every edition and story page of the
+    first: the age limit (60 days) keeps back issues out, it does not empty the archive."""
+    first = run_build(tmp_path, sample_server)
+    assert first.result.returncode == 0, first.result.stderr
+    pages = _edition_and_story_pages(first.out)
+    items = json.loads((first.out / "feed.json").read_text("utf-8"))["items"]
+    assert any(p.startswith("editions/") for p in pages) and any(p.startswith("stories/") for p in pages)
+    later = run_build(tmp_path, sample_server, "--offline", now="2027-03-22T12:00:00Z")  # 120 days on
+    assert later.result.returncode == 0, later.result.stderr
+    assert _edition_and_story_pages(later.out) == pages
+    later_items = json.loads((later.out / "feed.json").read_text("utf-8"))["items"]
+    assert [item["id"] for item in later_items] == [item["id"] for item in items]
+
+
+def _edition_and_story_pages(site: Path) -> list[str]:
+    pages = [*site.glob("editions/*/index.html"), *site.glob("stories/*/index.html")]
+    return sorted(page.relative_to(site).as_posix() for page in pages)
+
+
 def test_a_build_keeps_each_derived_result_for_the_next(demo_build: Built) -> None:
     """Judgements and traits per article, stories per cluster and as a whole, each story's section,
     the search bundle: each under its own name, so that saving one never overwrites another."""

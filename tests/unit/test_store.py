@@ -44,6 +44,20 @@ def test_first_seen_is_kept_and_failure_loses_nothing(tmp_path: Path) -> None:
         assert store.integrity_ok()
 
 
+def test_an_article_is_kept_for_good_unless_it_was_too_old_when_first_seen(tmp_path: Path) -> None:
+    """The age limit is the age at first sight: back issues of a new feed never come in, while an
+    article once shown stays in every later build (its story and edition pages must not vanish)."""
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.sync_feeds([FEED], NOW)
+        fresh, back_issue = replace(_entry(1), published=NOW - timedelta(days=2)), _entry(2)
+        back_issue = replace(back_issue, published=NOW - timedelta(days=90))
+        parsed = ParsedFeed(FEED.url, "A", "https://news.example/", "rss20", (fresh, back_issue))
+        store.save_entries(parsed, NOW)
+        store.save_pages([PageText(f"https://news.example/{n}", f"text {n}") for n in (1, 2)], NOW)
+        for later in (NOW, NOW + timedelta(days=61), NOW + timedelta(days=400)):
+            assert [a.url for a in store.articles(later, 60)] == ["https://news.example/1"], later
+
+
 def test_permanent_redirect_and_gone(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
         [state] = store.sync_feeds([FEED], NOW)
