@@ -5,10 +5,10 @@ different story of the demo, and each test reads every output the build wrote: t
 Markdown editions (``digest.md``, ``edition.md``), the email edition (``email.html``, ``email.txt``
 and the decoded parts of ``edition.eml``), the feeds (``feed.json``, ``feed.xml``, each topic's
 ``feed.xml``) and the search index (the story pages Pagefind was given, and the decoded fragments it
-wrote). A hidden story or article is in none of them; a split
-article is a story in all of them; a merged story's URL leaves only a page pointing to the story that
-absorbed it; a correction, a pin and the notes reach every output that shows them. A broken file
-stops the build with exit code 2 and a message naming ``site.curation`` and the rule.
+wrote). A hidden story or article is in none of them; a split article is a story in all of them; a
+merged story's URL leaves only a page pointing to the story that absorbed it; a correction, a pin
+and the notes reach every output that shows them. A broken file stops the build with exit code 2
+and a message naming ``site.curation`` and the rule.
 """
 
 from __future__ import annotations

@@ -49,8 +49,8 @@ def test_an_article_is_kept_for_good_unless_it_was_too_old_when_first_seen(tmp_p
     article once shown stays in every later build (its story and edition pages must not vanish)."""
     with Store.open(tmp_path / "s.sqlite") as store:
         store.sync_feeds([FEED], NOW)
-        fresh, back_issue = replace(_entry(1), published=NOW - timedelta(days=2)), _entry(2)
-        back_issue = replace(back_issue, published=NOW - timedelta(days=90))
+        fresh = replace(_entry(1), published=NOW - timedelta(days=2))
+        back_issue = replace(_entry(2), published=NOW - timedelta(days=90))
         parsed = ParsedFeed(FEED.url, "A", "https://news.example/", "rss20", (fresh, back_issue))
         store.save_entries(parsed, NOW)
         store.save_pages([PageText(f"https://news.example/{n}", f"text {n}") for n in (1, 2)], NOW)
