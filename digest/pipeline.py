@@ -107,7 +107,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
             now=options.now,
             stories=tuple(built_stories),
             editions=tuple(built_editions),
-            feeds=tuple(store.feed_states_for_status()),
+            feeds=tuple(store.feed_states_for_status(feed.url for feed in config.feeds)),
             excluded=tuple(store.exclusions()),
             about_markdown=read_about(config),
         )

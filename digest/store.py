@@ -395,10 +395,17 @@ class Store:
         with self._transaction():
             self.db.execute("INSERT OR REPLACE INTO derived VALUES (?,?,?)", (name, inputs, value))
 
-    def feed_states_for_status(self) -> list[FeedState]:
-        """``feed_states``, each last error followed by the pages that failed at the feed's last check."""
+    def feed_states_for_status(self, urls: Iterable[str]) -> list[FeedState]:
+        """The configured feeds' (``urls``) ``feed_states``, each last error followed by the pages that
+        failed at the feed's last check. A feed the operator has removed keeps its row and entries,
+        but is no longer watched: its health would be stale."""
+        configured = set(urls)
         failed = self._pages_failed_at_last_check()
-        return [_with_failed_pages(state, failed.get(state.url, [])) for state in self.feed_states()]
+        return [
+            _with_failed_pages(state, failed.get(state.url, []))
+            for state in self.feed_states()
+            if state.url in configured
+        ]
 
     def _pages_failed_at_last_check(self) -> dict[str, list[str]]:
         rows = self.db.execute(

@@ -210,6 +210,22 @@ def test_published_editions_and_story_pages_outlive_the_age_limit(
     assert [item["id"] for item in later_items] == [item["id"] for item in items]
 
 
+def test_a_feed_taken_out_of_the_config_leaves_the_status_page_and_its_stories_stay(
+    tmp_path: Path, sample_server: SampleServer
+) -> None:
+    first = run_build(tmp_path, sample_server)
+    assert first.result.returncode == 0, first.result.stderr
+    feeds = first.config.read_text("utf-8").split("[[feeds]]")
+    dropped = re.search(r'url = "([^"]+)"', feeds[1])
+    assert dropped is not None and dropped.group(1) in (first.out / "status.html").read_text("utf-8")
+    pages = _edition_and_story_pages(first.out)
+    first.config.write_text("[[feeds]]".join([feeds[0], *feeds[2:]]), encoding="utf-8")
+    later = run_build(tmp_path, sample_server, "--offline")
+    assert later.result.returncode == 0, later.result.stderr
+    assert dropped.group(1) not in (later.out / "status.html").read_text("utf-8")
+    assert _edition_and_story_pages(later.out) == pages
+
+
 def _edition_and_story_pages(site: Path) -> list[str]:
     pages = [*site.glob("editions/*/index.html"), *site.glob("stories/*/index.html")]
     return sorted(page.relative_to(site).as_posix() for page in pages)

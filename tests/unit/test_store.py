@@ -58,6 +58,15 @@ def test_an_article_is_kept_for_good_unless_it_was_too_old_when_first_seen(tmp_p
             assert [a.url for a in store.articles(later, 60)] == ["https://news.example/1"], later
 
 
+def test_the_status_shows_the_configured_feeds_and_the_store_keeps_a_removed_one(tmp_path: Path) -> None:
+    removed = FeedSource("https://feeds.example/b.xml", "Outlet B")
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.sync_feeds([FEED, removed], NOW)
+        store.sync_feeds([FEED], NOW + timedelta(days=1))  # the operator took Outlet B out of the config
+        assert [state.name for state in store.feed_states_for_status([FEED.url])] == ["Outlet A"]
+        assert [state.name for state in store.feed_states()] == ["Outlet A", "Outlet B"]
+
+
 def test_permanent_redirect_and_gone(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
         [state] = store.sync_feeds([FEED], NOW)
@@ -163,14 +172,14 @@ def test_pages_whose_fetch_failed_are_reported_by_feed_and_listed_on_its_status(
         assert (problem.where, problem.reason) == ("Outlet A", "timeout")
         assert problem.detail.startswith("page not fetched: https://news.example/1: no complete headers")
         assert is_page_problem(problem)
-        [shown] = store.feed_states_for_status()
+        [shown] = store.feed_states_for_status([FEED.url])
         assert (
             shown.last_error == "1 page not fetched, the feed's text used: https://news.example/1 (timeout)"
         )
         assert store.feed_states()[0].last_error is None  # the status page's note is not stored
         [rechecked] = store.feed_states()
         store.record_feed_fetch(rechecked, _fetched(b"<rss/>"), NOW + timedelta(days=1))
-        assert store.feed_states_for_status()[0].last_error is None  # only the latest check's pages
+        assert store.feed_states_for_status([FEED.url])[0].last_error is None  # only the latest check's pages
     with Store.open(tmp_path / "s.sqlite") as store:
         assert store.pages_not_fetched() == []  # this connection saved no page
 
