@@ -12,12 +12,14 @@ are pickles the build itself wrote into its own store: the store is trusted like
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import hashlib
 import logging
 import pickle
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -132,15 +134,82 @@ def judgements_for(
     return {article.id: judgement for article, judgement in zip(articles, values, strict=True)}
 
 
+Composed = tuple[Story, tuple[str, ...]]  # a story and the ids of the articles it was composed from
+
+
+@dataclass(frozen=True, slots=True)
+class LastStories:
+    """The stories of the last build with the articles each was composed from, and what each of those
+    articles was (its digest and judgement) when it was."""
+
+    composed: tuple[Composed, ...]
+    inputs: Mapping[str, tuple[str, Judgement]]  # article id -> (article_digest, judgement)
+
+
 def stories_for(
     articles: Sequence[Article],
     judgements: Mapping[str, Judgement],
     feeds: Sequence[FeedSource],
     store: Store,
-    compose: Callable[[], list[Story]],
+    compose: Callable[[Sequence[Article]], list[Composed]],
 ) -> list[Story]:
-    inputs = digest_of(tuple(map(article_digest, articles)), sorted(judgements.items()), tuple(feeds))
-    return reused(store, "stories", inputs, compose)
+    """The stories of ``articles``: the last build's where nothing new is near them, else composed
+    again. An article can join no story further from it in time than the clustering window, so only
+    the articles new or changed since the last build, and every story with an article within the
+    window of one of them, are clustered again; the rest of the archive is kept as it was. A build's
+    editorial work grows with what came in, not with the archive; a story is settled once no new
+    article comes near it (a back-dated article still joins the story of its week)."""
+    key = digest_of(tuple(feeds))  # and this program's code: a new version composes everything again
+    last = _last_stories(store.derived("last stories", key))
+    inputs = {a.id: (article_digest(a), judgements[a.id]) for a in articles}
+    scope, kept = in_play(articles, inputs, last)
+    scope_inputs = digest_of(tuple(feeds), tuple(inputs[a.id] for a in scope))
+    fresh = reused(store, "stories", scope_inputs, lambda: compose(scope)) if scope else []
+    composed = tuple(sorted([*kept, *fresh], key=_story_order))
+    if last is None or composed != last.composed or inputs != last.inputs:
+        store.save_derived("last stories", key, pickle.dumps(LastStories(composed, inputs), protocol=5))
+    return [story for story, _ in composed]
+
+
+def in_play(
+    articles: Sequence[Article], inputs: Mapping[str, tuple[str, Judgement]], last: LastStories | None
+) -> tuple[list[Article], list[Composed]]:
+    """The articles to cluster again (in the order given) and the last build's stories kept as they
+    are. A story is composed again when one of its articles changed or is gone, or a new or changed
+    article lies within the clustering window of one of its articles."""
+    if last is None:
+        return list(articles), []
+    by_id = {a.id: a for a in articles}
+    changed = {a.id for a in articles if last.inputs.get(a.id) != inputs[a.id]}
+    near = _near_in_time([by_id[i] for i in changed])
+
+    def stays(members: tuple[str, ...]) -> bool:
+        return all(i in by_id and i not in changed and not near(by_id[i]) for i in members)
+
+    kept = [(story, members) for story, members in last.composed if stays(members)]
+    settled = {i for _, members in kept for i in members}
+    return [a for a in articles if a.id not in settled], kept
+
+
+def _near_in_time(changed: Sequence[Article]) -> Callable[[Article], bool]:
+    """Whether an article lies within the clustering window of one of ``changed``."""
+    if not changed:
+        return lambda article: False
+    from digest.cluster import WINDOW_S  # only when something changed: clustering comes next
+
+    times = sorted(a.published.timestamp() for a in changed)
+
+    def near(article: Article) -> bool:
+        at = article.published.timestamp()
+        first = bisect.bisect_left(times, at - WINDOW_S)
+        return first < len(times) and times[first] <= at + WINDOW_S
+
+    return near
+
+
+def _story_order(pair: Composed) -> tuple[float, str]:
+    """``stories.in_story_order``: newest first, then by id."""
+    return -pair[0].published.timestamp(), pair[0].id
 
 
 Indexer = Callable[[Path], Callable[[], tuple[list[OutputFile], list[Problem]]]]  # start, then wait
@@ -183,6 +252,14 @@ def search_bundle_for(outputs: Sequence[OutputFile], store: Store, index: Indexe
     inputs = digest_of(sorted((o.path, o.content) for o in outputs if o.path.startswith("stories/")))
     saved = store.derived("search", inputs)
     return SearchBundle(store, inputs, pickle.loads(saved) if saved is not None else None, index)
+
+
+def _last_stories(saved: bytes | None) -> LastStories | None:
+    try:
+        value = pickle.loads(saved) if saved is not None else None
+    except Exception:  # a damaged value: compose every story again
+        return None
+    return value if isinstance(value, LastStories) else None
 
 
 def _loaded(saved: bytes | None) -> dict[str, Any]:

@@ -92,7 +92,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
             judgements,
             config.feeds,
             store,
-            lambda: compose_stories(kept, judgements, config.feeds, store, workers),
+            lambda scope: compose_stories(scope, judgements, config.feeds, store, workers),
         )
         lap("clustering and stories")
         built_stories, curation_problems = curation.apply_curation(composed, rules)
@@ -452,10 +452,10 @@ def compose_stories(
     feeds: Sequence[FeedSource],
     store: Store,
     workers: Workers,
-) -> list[Story]:
-    """Cluster, then compose each cluster's story. What an article alone says (its cluster traits and
-    what its story reads of it) and the story of a cluster whose members did not change are the last
-    build's when the inputs are the same."""
+) -> list[derived.Composed]:
+    """Cluster, then compose each cluster's story (paired with its articles' ids). What an article
+    alone says (its cluster traits and what its story reads of it) and the story of a cluster whose
+    members did not change are the last build's when the inputs are the same."""
     from digest import cluster, stories
 
     read = derived.reused_each(
@@ -466,7 +466,8 @@ def compose_stories(
     jobs = stories.story_jobs(clusters, kept, judgements, feeds, facts)
     compose = partial(workers.map_chunks, stories.compose_jobs)
     composed = derived.reused_each("cluster stories", jobs, store, compose, stories.job_digest)
-    return stories.in_story_order(stories.with_grouping_reasons(composed, clusters))
+    with_reasons = stories.with_grouping_reasons(composed, clusters)
+    return [(story, cluster.article_ids) for story, cluster in zip(with_reasons, clusters, strict=True)]
 
 
 def sections_for(stories: Sequence[Story], store: Store, workers: Workers) -> dict[str, str]:

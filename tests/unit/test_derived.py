@@ -2,11 +2,11 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digest import derived
-from digest.records import Article, Cluster, Judgement, OutputFile, Problem, Story
+from digest.records import Article, Cluster, FeedSource, Judgement, OutputFile, Problem, Source, Story, Tags
 from digest.store import Store
 from digest.stories import StoryJob, job_digest
 
@@ -56,7 +56,7 @@ def test_stories_are_composed_again_when_an_input_changes(tmp_path: Path) -> Non
     judgements = {a.id: Judgement(a.id, True, 3.0) for a in articles}
     calls: list[int] = []
 
-    def compose() -> list[Story]:
+    def compose(scope: Sequence[Article]) -> list[derived.Composed]:
         calls.append(1)
         return []
 
@@ -69,6 +69,95 @@ def test_stories_are_composed_again_when_an_input_changes(tmp_path: Path) -> Non
         other = {**judgements, "a0": Judgement("a0", True, 4.0)}
         derived.stories_for(articles, other, (), store, compose)
         assert len(calls) == 3
+
+
+DAY = timedelta(days=1)
+
+
+def _dated(name: str, published: datetime, text: str = "") -> Article:
+    return replace(_article(0, text), id=name, url=f"https://news.example/{name}", published=published)
+
+
+class StoryPerPrefix:
+    """Composes the articles it is given into one story per id prefix ("a-1" and "a-2" are one
+    story), and remembers what it was given."""
+
+    def __init__(self) -> None:
+        self.given: list[list[str]] = []
+
+    def __call__(self, scope: Sequence[Article]) -> list[derived.Composed]:
+        self.given.append([a.id for a in scope])
+        groups: dict[str, list[Article]] = {}
+        for article in scope:
+            groups.setdefault(article.id.split("-")[0], []).append(article)
+        return [(_story_of(members), tuple(a.id for a in members)) for members in groups.values()]
+
+
+def _story_of(members: Sequence[Article]) -> Story:
+    lead = members[0]
+    sources = tuple(Source(a.id, a.url, a.title, a.source) for a in members)
+    return Story(
+        f"s-{lead.id}", lead.title, lead.id, sources, (), (), Tags(), 1.0, lead.published, lead.first_seen
+    )
+
+
+def _stories(articles: Sequence[Article], store: Store, compose: StoryPerPrefix) -> list[str]:
+    judgements = {a.id: Judgement(a.id, True, 3.0) for a in articles}
+    return [story.id for story in derived.stories_for(articles, judgements, (), store, compose)]
+
+
+def test_only_the_stories_near_a_new_article_in_time_are_composed_again(tmp_path: Path) -> None:
+    archive = [_dated("old", NOW - 30 * DAY), _dated("week", NOW - 9 * DAY), _dated("near", NOW - 2 * DAY)]
+    compose = StoryPerPrefix()
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert _stories(archive, store, compose) == ["s-near", "s-week", "s-old"]
+        built = _stories([*archive, _dated("new", NOW)], store, compose)
+    assert built == ["s-new", "s-near", "s-week", "s-old"]
+    assert compose.given == [["old", "week", "near"], ["near", "new"]]  # within 7 days of "new"
+
+
+def test_nothing_new_composes_nothing_and_keeps_every_story(tmp_path: Path) -> None:
+    archive = [_dated("a", NOW - 20 * DAY), _dated("b", NOW)]
+    compose = StoryPerPrefix()
+    with Store.open(tmp_path / "s.sqlite") as store:
+        first = _stories(archive, store, compose)
+        again = _stories(archive, store, compose)
+    assert again == first == ["s-b", "s-a"]
+    assert compose.given == [["a", "b"]]
+
+
+def test_a_changed_or_vanished_article_composes_its_story_again(tmp_path: Path) -> None:
+    archive = [_dated("a-1", NOW - 60 * DAY), _dated("b-1", NOW - 40 * DAY), _dated("b-2", NOW - 40 * DAY)]
+    archive += [_dated("c-1", NOW - 20 * DAY)]
+    compose = StoryPerPrefix()
+    with Store.open(tmp_path / "s.sqlite") as store:
+        _stories(archive, store, compose)
+        corrected = replace(archive[0], text="A corrected body.")
+        _stories([corrected, *archive[1:]], store, compose)
+        assert compose.given[-1] == ["a-1"]
+        built = _stories([corrected, archive[1], archive[3]], store, compose)  # "b-2" is gone
+    assert compose.given[-1] == ["b-1"]
+    assert built == ["s-c-1", "s-b-1", "s-a-1"]
+
+
+def test_a_back_dated_article_reopens_the_stories_of_its_own_week(tmp_path: Path) -> None:
+    archive = [_dated("then", NOW - 40 * DAY), _dated("later", NOW - 10 * DAY)]
+    compose = StoryPerPrefix()
+    with Store.open(tmp_path / "s.sqlite") as store:
+        _stories(archive, store, compose)
+        _stories([*archive, _dated("late", NOW - 38 * DAY)], store, compose)
+    assert compose.given[-1] == ["then", "late"]
+
+
+def test_other_feeds_or_a_new_version_compose_every_story_again(tmp_path: Path) -> None:
+    archive = [_dated("a", NOW - 20 * DAY), _dated("b", NOW)]
+    judgements = {a.id: Judgement(a.id, True, 1.0) for a in archive}
+    feed = FeedSource(url="https://feeds.example/a.xml", name="A")
+    compose = StoryPerPrefix()
+    with Store.open(tmp_path / "s.sqlite") as store:
+        derived.stories_for(archive, judgements, (), store, compose)
+        derived.stories_for(archive, judgements, (feed,), store, compose)
+    assert compose.given == [["a", "b"], ["a", "b"]]
 
 
 def test_digest_does_not_depend_on_which_equal_strings_are_one_object() -> None:
