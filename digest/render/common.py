@@ -8,6 +8,7 @@ it is the same on every rebuild.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import heapq
@@ -16,13 +17,14 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from digest.records import Edition, Story, SummarySentence
 from digest.urls import strip_tracking
 
 # The listing kinds: folder name -> what a story's tags give it.
+RELATED_WINDOW_S = timedelta(days=30).total_seconds()  # either side of a story: see ``related_stories``
 LISTING_KINDS = ("tags", "jurisdictions", "organisations", "sources")
 KIND_TITLES = {
     "tags": "Topics",
@@ -149,6 +151,7 @@ class SiteIndex:
     related_by: dict[
         str, tuple[int, ...]
     ]  # "topic:<name>" / "organisation:<name>" -> positions in ``newest``
+    newest_times: tuple[float, ...]  # each story's publication time, negated, in ``newest`` order
 
     def link(self, kind: str, name: str) -> str:
         return listing_path(kind, self.slugs[kind][name])
@@ -188,6 +191,7 @@ def build_index(stories: Sequence[Story], editions: Sequence[Edition]) -> SiteIn
         newest=tuple(ordered),
         recency={story.id: position for position, story in enumerate(ordered)},
         related_by=_relations(ordered),
+        newest_times=tuple(-utc(story.published).timestamp() for story in ordered),
     )
 
 
@@ -204,10 +208,17 @@ def leading(ranked: Sequence[Story], limit: int) -> list[Story]:
 
 
 def related_stories(story: Story, index: SiteIndex, limit: int = 5) -> list[Story]:
-    """Stories sharing a topic or organisation with ``story``: most shared first, then newest."""
+    """Stories sharing a topic or organisation with ``story``, published within ``RELATED_WINDOW`` of
+    it: most shared first, then newest. Within a window, not the whole archive: a page's related
+    stories are coverage of its time, its page stops changing once the window has passed, and the
+    work for each page does not grow with the archive."""
+    at = -utc(story.published).timestamp()
+    first = bisect.bisect_left(index.newest_times, at - RELATED_WINDOW_S)  # positions: newest first
+    end = bisect.bisect_right(index.newest_times, at + RELATED_WINDOW_S)
     shared: Counter[int] = Counter()
     for key in _relation_keys(story):
-        shared.update(index.related_by.get(key, ()))
+        positions = index.related_by.get(key, ())
+        shared.update(positions[bisect.bisect_left(positions, first) : bisect.bisect_left(positions, end)])
     del shared[index.recency[story.id]]
     # (fewest shared negated, position newest first) orders as (most shared, newest, id) does, and
     # costs no function call per candidate: a broad topic makes every story one.

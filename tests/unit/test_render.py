@@ -12,7 +12,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -632,6 +632,24 @@ def test_related_stories_most_shared_first_then_newest_then_by_id() -> None:
         "one-shared-new",
         "one-shared-a",
     ]
+
+
+def test_related_stories_are_those_of_the_month_either_side() -> None:
+    def story(story_id: str, when: datetime) -> Story:
+        tags = Tags(harms=("doxxing",), organisations=("Ofcom",))
+        return Story(story_id, story_id, f"{story_id}-a", (), (), (), tags, 1.0, when, when)
+
+    day = datetime(2026, 6, 15, 9, tzinfo=UTC)
+    subject = story("subject", day)
+    others = [
+        story("month-before", day - timedelta(days=30)),
+        story("too-early", day - timedelta(days=30, seconds=1)),
+        story("month-after", day + timedelta(days=30)),
+        story("too-late", day + timedelta(days=31)),
+    ]
+    index = build_index([subject, *others], [])
+    assert [s.id for s in related_stories(subject, index)] == ["month-after", "month-before"]
+    assert [s.id for s in related_stories(others[3], index)] == ["month-after"]
 
 
 @pytest.mark.parametrize("limit", [1, 0])
