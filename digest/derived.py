@@ -135,15 +135,17 @@ def judgements_for(
 
 
 Composed = tuple[Story, tuple[str, ...]]  # a story and the ids of the articles it was composed from
+# What a story reads of one of its articles: its ``article_digest``, judgement and feed's settings.
+ArticleInputs = tuple[str, Judgement, FeedSource | None]
 
 
 @dataclass(frozen=True, slots=True)
 class LastStories:
     """The stories of the last build with the articles each was composed from, and what each of those
-    articles was (its digest and judgement) when it was."""
+    articles was (its digest, judgement and feed's settings) when it was."""
 
     composed: tuple[Composed, ...]
-    inputs: Mapping[str, tuple[str, Judgement]]  # article id -> (article_digest, judgement)
+    inputs: Mapping[str, ArticleInputs]
 
 
 def stories_for(
@@ -159,11 +161,12 @@ def stories_for(
     window of one of them, are clustered again; the rest of the archive is kept as it was. A build's
     editorial work grows with what came in, not with the archive; a story is settled once no new
     article comes near it (a back-dated article still joins the story of its week)."""
-    key = digest_of(tuple(feeds))  # and this program's code: a new version composes everything again
+    key = digest_of()  # this program's code: a new version composes every story again
     last = _last_stories(store.derived("last stories", key))
-    inputs = {a.id: (article_digest(a), judgements[a.id]) for a in articles}
+    feed_of = {feed.url: feed for feed in feeds}
+    inputs = {a.id: (article_digest(a), judgements[a.id], feed_of.get(a.feed_url)) for a in articles}
     scope, kept = in_play(articles, inputs, last)
-    scope_inputs = digest_of(tuple(feeds), tuple(inputs[a.id] for a in scope))
+    scope_inputs = digest_of(tuple(inputs[a.id] for a in scope))
     fresh = reused(store, "stories", scope_inputs, lambda: compose(scope)) if scope else []
     composed = tuple(sorted([*kept, *fresh], key=_story_order))
     if last is None or composed != last.composed or inputs != last.inputs:
@@ -172,7 +175,7 @@ def stories_for(
 
 
 def in_play(
-    articles: Sequence[Article], inputs: Mapping[str, tuple[str, Judgement]], last: LastStories | None
+    articles: Sequence[Article], inputs: Mapping[str, ArticleInputs], last: LastStories | None
 ) -> tuple[list[Article], list[Composed]]:
     """The articles to cluster again (in the order given) and the last build's stories kept as they
     are. A story is composed again when one of its articles changed or is gone, or a new or changed

@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections import defaultdict
+from collections import Counter, defaultdict
+from datetime import timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
 from digest import text
-from tests.conftest import Built
+from digest.sample.corpus import Corpus, load_corpus
+from digest.sample.server import SampleServer, write_config
+from tests.conftest import NOW, Built, run_build
 
 LABELS = Path(__file__).parents[1] / "eval"
 NAME_SIMILARITY = 0.9  # "Aoife Brenan" / "Aoife Brennan" is 0.96; different people score far lower
@@ -51,6 +54,10 @@ def _folded(quote: str) -> str:
 
 
 def test_each_labelled_event_is_one_story_with_every_outlet(demo_build: Built) -> None:
+    _assert_one_story_per_event(demo_build)
+
+
+def _assert_one_story_per_event(built: Built) -> None:
     labels = _labels()
     expected: dict[str, set[str]] = defaultdict(set)
     for article_id, label in labels.items():
@@ -58,7 +65,7 @@ def test_each_labelled_event_is_one_story_with_every_outlet(demo_build: Built) -
             expected[label["story"]].add(article_id)
     shown = [
         {_article_id(url) for s in item["_digest"]["sources"] for url in (s["url"], *s.get("copies", []))}
-        for item in _items(demo_build)
+        for item in _items(built)
     ]
     for sources in shown:
         events = {labels[a].get("story") for a in sources if a in labels}
@@ -67,6 +74,38 @@ def test_each_labelled_event_is_one_story_with_every_outlet(demo_build: Built) -
         holding = [sources for sources in shown if sources & articles]
         assert len(holding) == 1, f"{event} is split over {len(holding)} stories"
         assert holding[0] == articles, f"{event}: shows {sorted(holding[0])}, labelled {sorted(articles)}"
+
+
+def test_coverage_from_a_feed_added_later_joins_the_stories_already_shown(
+    tmp_path: Path, sample_server: SampleServer
+) -> None:
+    """A build keeps the stories of the last one unless something new lies near them in time. An
+    outlet added nine days later brings its back issues: each joins the story already shown for its
+    event (which keeps its id), rather than starting a second story beside it."""
+    corpus = load_corpus()
+    late = _outlet_in_most_shared_events(corpus)
+    without = Corpus(tuple(o for o in corpus.outlets if o.id != late), corpus.articles)
+    write_config(tmp_path / "digest.toml", sample_server.base_url, tmp_path / "store.sqlite", corpus=without)
+    first = run_build(tmp_path, sample_server)
+    assert first.result.returncode == 0, first.result.stderr
+    first_ids = {item["id"] for item in _items(first)}
+
+    write_config(tmp_path / "digest.toml", sample_server.base_url, tmp_path / "store.sqlite")
+    later = run_build(tmp_path, sample_server, now=(NOW + timedelta(days=9)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert later.result.returncode == 0, later.result.stderr
+    _assert_one_story_per_event(later)
+    assert first_ids <= {item["id"] for item in _items(later)}
+
+
+def _outlet_in_most_shared_events(corpus: Corpus) -> str:
+    """The outlet with an article in the most labelled events that other outlets covered too."""
+    outlet_of = {article.id: article.outlet for article in corpus.articles}
+    outlets: dict[str, set[str]] = defaultdict(set)
+    for article_id, label in _labels().items():
+        if label.get("on_topic") and label.get("story") and article_id in outlet_of:
+            outlets[label["story"]].add(outlet_of[article_id])
+    shared = Counter(outlet for members in outlets.values() if len(members) > 1 for outlet in members)
+    return min(shared, key=lambda outlet: (-shared[outlet], outlet))
 
 
 def test_every_quote_shown_is_under_the_person_the_labels_name(demo_build: Built) -> None:

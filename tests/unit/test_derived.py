@@ -149,15 +149,20 @@ def test_a_back_dated_article_reopens_the_stories_of_its_own_week(tmp_path: Path
     assert compose.given[-1] == ["then", "late"]
 
 
-def test_other_feeds_or_a_new_version_compose_every_story_again(tmp_path: Path) -> None:
-    archive = [_dated("a", NOW - 20 * DAY), _dated("b", NOW)]
+def test_a_feed_s_new_settings_compose_its_stories_again_and_a_new_feed_none(tmp_path: Path) -> None:
+    archive = [_dated("a", NOW - 20 * DAY), replace(_dated("b", NOW), feed_url="https://feeds.example/b.xml")]
     judgements = {a.id: Judgement(a.id, True, 1.0) for a in archive}
-    feed = FeedSource(url="https://feeds.example/a.xml", name="A")
+    feed_a = FeedSource(url="https://feeds.example/a.xml", name="A")
+    feed_b = FeedSource(url="https://feeds.example/b.xml", name="B")
+    added = FeedSource(url="https://feeds.example/c.xml", name="C")
     compose = StoryPerPrefix()
     with Store.open(tmp_path / "s.sqlite") as store:
-        derived.stories_for(archive, judgements, (), store, compose)
-        derived.stories_for(archive, judgements, (feed,), store, compose)
-    assert compose.given == [["a", "b"], ["a", "b"]]
+        derived.stories_for(archive, judgements, (feed_a, feed_b), store, compose)
+        derived.stories_for(archive, judgements, (feed_a, feed_b, added), store, compose)
+        assert compose.given == [["a", "b"]]
+        retagged = replace(feed_a, tags=("doxxing",))
+        derived.stories_for(archive, judgements, (retagged, feed_b, added), store, compose)
+    assert compose.given == [["a", "b"], ["a"]]
 
 
 def test_digest_does_not_depend_on_which_equal_strings_are_one_object() -> None:
