@@ -89,7 +89,7 @@ def _files_of(job: site.PageJob, writer: site.PageWriter) -> tuple[OutputFile, .
         return tuple(feeds.render_feeds(writer.data, writer.index, writer.environment))
     if job[0] == "markdown":
         return tuple(markdown.render_markdown_editions(writer.data, writer.index))
-    return (site.page_of_job(writer, job),)
+    return site.files_of_job(writer, job)
 
 
 def _flat(parts: Sequence[tuple[OutputFile, ...]]) -> list[OutputFile]:

@@ -23,8 +23,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from digest.records import Edition, Story, SummarySentence
 from digest.urls import strip_tracking
 
-# The listing kinds: folder name -> what a story's tags give it.
 RELATED_WINDOW_S = timedelta(days=30).total_seconds()  # either side of a story: see ``related_stories``
+LISTING_PAGE = 50  # stories on each older page of a topic, place, organisation or outlet
+# The listing kinds: folder name -> what a story's tags give it.
 LISTING_KINDS = ("tags", "jurisdictions", "organisations", "sources")
 KIND_TITLES = {
     "tags": "Topics",
@@ -75,8 +76,18 @@ def edition_path(key: str) -> str:
     return f"editions/{segment(key)}/index.html"
 
 
-def listing_path(kind: str, slug: str) -> str:
-    return f"{kind}/{slug}/index.html"
+def listing_path(kind: str, slug: str, page: int = 0) -> str:
+    """A listing's first page (``page`` 0: its newest stories), or one of its older pages."""
+    folder = f"{kind}/{slug}/"
+    return f"{folder}page/{page}/index.html" if page else f"{folder}index.html"
+
+
+def listing_pages(count: int, per_page: int = LISTING_PAGE) -> tuple[int, int]:
+    """(older pages, stories on the first page) of a listing of ``count`` stories. Older pages are
+    full and numbered from the earliest story, so a page once made keeps its stories as the listing
+    grows; the first page shows the rest, newest first (``per_page`` to twice that, less one)."""
+    older = max(0, count // per_page - 1)
+    return older, count - older * per_page
 
 
 def root_of(path: str) -> str:
@@ -208,7 +219,7 @@ def leading(ranked: Sequence[Story], limit: int) -> list[Story]:
 
 
 def related_stories(story: Story, index: SiteIndex, limit: int = 5) -> list[Story]:
-    """Stories sharing a topic or organisation with ``story``, published within ``RELATED_WINDOW`` of
+    """Stories sharing a topic or organisation with ``story``, published within ``RELATED_WINDOW_S`` of
     it: most shared first, then newest. Within a window, not the whole archive: a page's related
     stories are coverage of its time, its page stops changing once the window has passed, and the
     work for each page does not grow with the archive."""

@@ -147,11 +147,12 @@ def page_jobs(data: SiteData, index: SiteIndex) -> tuple[list[PageJob], list[Pag
     return stories, [("listing", kind, name) for kind in LISTING_KINDS for name in index.listings[kind]]
 
 
-def page_of_job(writer: PageWriter, job: PageJob) -> OutputFile:
+def files_of_job(writer: PageWriter, job: PageJob) -> tuple[OutputFile, ...]:
+    """A story's page, or every page of a listing."""
     what, key, name = job
     if what == "story":
-        return story_page(writer, writer.index.stories_by_id[key])
-    return listing_page(writer, key, name, writer.index.listings[key][name])
+        return (story_page(writer, writer.index.stories_by_id[key]),)
+    return tuple(listing_pages(writer, key, name, writer.index.listings[key][name]))
 
 
 @functools.lru_cache(maxsize=4)
@@ -308,18 +309,50 @@ def listing_index_page(writer: PageWriter, kind: str) -> OutputFile:
     )
 
 
-def listing_page(writer: PageWriter, kind: str, name: str, stories: tuple[Story, ...]) -> OutputFile:
+def listing_pages(writer: PageWriter, kind: str, name: str, stories: tuple[Story, ...]) -> list[OutputFile]:
+    """The first page of a listing (its newest stories), then its older pages, each a fixed set of
+    ``LISTING_PAGE`` stories counted from the earliest: a page no longer grows with the archive, and
+    an older page is not rewritten when a story is added."""
+    older, first = common.listing_pages(len(stories))
+    slug = writer.index.slugs[kind][name]
+    pages = [_listing_page(writer, kind, name, stories[:first], len(stories), slug, 0, older)]
+    for page in range(1, older + 1):
+        end = len(stories) - (page - 1) * common.LISTING_PAGE  # ``stories`` are newest first
+        shown = stories[end - common.LISTING_PAGE : end]
+        pages.append(_listing_page(writer, kind, name, shown, len(stories), slug, page, older))
+    return pages
+
+
+def _listing_page(
+    writer: PageWriter,
+    kind: str,
+    name: str,
+    shown: tuple[Story, ...],
+    total: int,
+    slug: str,
+    page: int,  # 0: the first page; else the older page's number, 1 the earliest
+    older: int,  # how many older pages there are
+) -> OutputFile:
+    # The first page leads to the newest older page; an older page to the one before it and after
+    # it (after the newest older page comes the first page).
+    older_link = common.listing_path(kind, slug, page - 1 if page else older) if older and page != 1 else ""
+    newer_link = common.listing_path(kind, slug, 0 if page == older else page + 1) if page else ""
     return writer.write(
         "listing.html",
-        writer.index.link(kind, name),
-        f"{KIND_SINGULAR[kind]}: {name}",
+        common.listing_path(kind, slug, page),
+        f"{KIND_SINGULAR[kind]}: {name}" + (f", page {page}" if page else ""),
         f"Stories on {name} in {writer.data.site.title}, newest first.",
         kind=kind,
         kind_title=KIND_TITLES[kind],
         kind_singular=KIND_SINGULAR[kind],
         name=name,
-        stories=stories,
-        feed_path="feed.xml" if kind == "tags" else "",
+        stories=shown,
+        total=total,
+        page=page,
+        first_page=common.listing_path(kind, slug),
+        older_page=older_link,
+        newer_page=newer_link,
+        feed_path="feed.xml" if kind == "tags" and not page else "",
     )
 
 

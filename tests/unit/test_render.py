@@ -34,7 +34,15 @@ from digest.records import (
     Tags,
 )
 from digest.render import SiteData, markdown, render_all
-from digest.render.common import absolute_url, assign_slugs, build_index, outbound, related_stories, slugify
+from digest.render.common import (
+    absolute_url,
+    assign_slugs,
+    build_index,
+    listing_pages,
+    outbound,
+    related_stories,
+    slugify,
+)
 from digest.render.site import render_moved_pages
 from tests.hostile.safety import html_findings
 
@@ -277,6 +285,50 @@ def test_listing_pages_are_newest_first(files: dict[str, bytes]) -> None:
     page = _text(files, "sources/example-news/index.html")
     positions = [page.index(title) for title in ("Bill passes", "Court hears", "Platform changes")]
     assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(0, (0, 0)), (49, (0, 49)), (99, (0, 99)), (100, (1, 50)), (149, (1, 99)), (150, (2, 50))],
+)
+def test_a_listing_keeps_full_older_pages_and_shows_the_rest_first(
+    count: int, expected: tuple[int, int]
+) -> None:
+    assert listing_pages(count, per_page=50) == expected
+
+
+def _many(count: int) -> SiteData:
+    """A site whose one outlet has ``count`` stories, one an hour, all on the same topic."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    stories = [
+        replace(
+            _story(f"m{n:03d}", f"Story number {n}", 1),
+            published=start + timedelta(hours=n),
+            first_seen=start + timedelta(hours=n),
+        )
+        for n in range(count)
+    ]
+    return replace(_site_data(), stories=tuple(stories), editions=())
+
+
+def test_a_long_listing_is_paged_from_its_earliest_story_and_an_older_page_stays_put() -> None:
+    pages = {o.path: o.content for o in render_all(_many(121)) if o.path.startswith("sources/example-news/")}
+    assert sorted(pages) == ["sources/example-news/index.html", "sources/example-news/page/1/index.html"]
+    first, older = (pages[p].decode() for p in sorted(pages))
+    shown = [re.findall(r"Story number (\d+)", page) for page in (first, older)]
+    assert shown[0] == [str(n) for n in range(120, 49, -1)]  # the newest 71, newest first
+    assert shown[1] == [str(n) for n in range(49, -1, -1)]  # the earliest 50
+    assert 'href="../../sources/example-news/page/1/index.html">Older stories' in first
+    assert 'href="../../../../sources/example-news/index.html">Newer stories' in older
+    assert "Older stories</a>" not in older
+    assert "121 stories" in first and "page 1" in older
+
+    later = {o.path: o.content for o in render_all(_many(149))}
+    assert later["sources/example-news/page/1/index.html"] == pages["sources/example-news/page/1/index.html"]
+    third = {o.path: o.content for o in render_all(_many(150))}
+    assert "sources/example-news/page/2/index.html" in third
+    newer = 'href="../../../../sources/example-news/page/2/index.html">Newer stories'
+    assert newer in third["sources/example-news/page/1/index.html"].decode()
 
 
 def test_status_page_lists_failing_feed_exclusion_and_grouping(files: dict[str, bytes]) -> None:
