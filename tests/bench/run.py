@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ RESULTS = HERE / "results" / "latest.json"
 README = HERE.parent.parent / "README.md"
 TABLE_START, TABLE_END = "<!-- bench:start -->", "<!-- bench:end -->"
 NOW_TEXT = FARM_NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+WEEK = timedelta(days=7)
 PYTHON = sys.executable
 CORES = os.cpu_count() or 1
 ITEMS = 10
@@ -53,10 +54,11 @@ class Plan:
     small: int  # feeds of the small cold build and of the naive baseline
     large: int  # feeds of the large cold build and the rebuilds
     cluster_sizes: tuple[int, int]
+    archive_weeks: int  # weeks of news on one site of ``small`` feeds: what a growing archive costs
 
 
-FULL = Plan(small=100, large=500, cluster_sizes=(10_000, 50_000))
-QUICK = Plan(small=20, large=40, cluster_sizes=(1_000, 5_000))
+FULL = Plan(small=100, large=500, cluster_sizes=(10_000, 50_000), archive_weeks=8)
+QUICK = Plan(small=20, large=40, cluster_sizes=(1_000, 5_000), archive_weeks=3)
 
 
 # --- measuring one subprocess ------------------------------------------------------------------
@@ -181,7 +183,7 @@ class Workspace:
         ]
         self.config.write_text("\n\n".join(lines) + "\n", encoding="utf-8")
 
-    def build(self) -> Measured:
+    def build(self, now: str = NOW_TEXT) -> Measured:
         command = [
             PYTHON,
             "-m",
@@ -192,7 +194,7 @@ class Workspace:
             "--out",
             str(self.out),
             "--now",
-            NOW_TEXT,
+            now,
             "--timings",
         ]
         return checked(measure(command), f"build in {self.root}")
@@ -251,10 +253,10 @@ def stage_times(stderr: str) -> dict[str, dict[str, float]]:
     return stages
 
 
-def timed_build(space: Workspace, server: FarmServer) -> Build:
+def timed_build(space: Workspace, server: FarmServer, now: str = NOW_TEXT) -> Build:
     server.reset_counts()
     before = tree_state(space.out)
-    run = space.build()
+    run = space.build(now)
     counts = server.reset_counts()
     rewritten = changed_files(before, tree_state(space.out))
     return Build(
@@ -492,6 +494,7 @@ def run(plan: Plan, root: Path, skip_naive: bool) -> dict[str, Any]:
         results["warm"] = timed_build(space, server).summary()
         results["new_items"] = new_items_build(space, server)
     results["clustering"] = [clustering(size, root) for size in plan.cluster_sizes]
+    results["archive"] = archive_builds(Workspace(root / "archive"), plan)
     results["targets"] = targets(results)
     return results
 
@@ -541,6 +544,32 @@ def new_items_build(space: Workspace, server: FarmServer) -> dict[str, Any]:
     figures["new_articles"] = len(new_paths)
     figures["exactly_the_new_fetched"] = list(build.pages_fetched) == new_paths
     return figures
+
+
+def archive_builds(space: Workspace, plan: Plan) -> list[dict[str, Any]]:
+    """Weeks of news on one site: each week the farm's feeds list a fresh set of items (another seed,
+    a week later), the site is built, then rebuilt with one new item per feed. The store keeps every
+    week, so the last week's rebuild against the first's is what the archive costs a build."""
+    rebuilds = []
+    with FarmServer(Farm(_week(plan, 0)), latency_s=LATENCY_S) as server:
+        space.write_config(server.feed_urls())
+        for week in range(plan.archive_weeks):
+            server.serve(Farm(_week(plan, week)))
+            timed_build(space, server, _clock(_week(plan, week).now + timedelta(hours=1)))
+            server.serve(Farm(_week(plan, week).with_new_items(1)))
+            build = timed_build(space, server, _clock(_week(plan, week).now + timedelta(hours=2)))
+            stories = sum(1 for _ in (space.out / "stories").glob("*/index.html"))
+            rebuilds.append({"week": week + 1, "stories": stories, **build.summary()})
+            print(f"archive, week {week + 1}: rebuild {build.run.wall_s} s", file=sys.stderr)
+    return rebuilds
+
+
+def _week(plan: Plan, week: int) -> FarmSpec:
+    return FarmSpec(feeds=plan.small, items=ITEMS, seed=f"farm-week-{week}", now=FARM_NOW + week * WEEK)
+
+
+def _clock(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def machine() -> dict[str, Any]:
@@ -657,6 +686,7 @@ def table(r: dict[str, Any]) -> str:
     for figures in r["clustering"]:
         name = f"clustering alone, {figures['articles']:,} articles"
         lines.append(f"| {name} | {figures['wall_s']} | {figures['cpu_s']} | | {figures['peak_rss_mb']} | |")
+    lines += archive_rows(r)
     costs = r["stage_costs_ms"]
     lines += [
         "",
@@ -665,6 +695,7 @@ def table(r: dict[str, Any]) -> str:
         f"{r['machine']['cores']} cores. "
         f"Farm latency {r['latency_s'] * 1000:.0f} ms a response.",
         *stage_lines(r),
+        *archive_stage_lines(r),
         "",
         "| target | figure | goal | met |",
         "|---|---:|---|---|",
@@ -674,6 +705,41 @@ def table(r: dict[str, Any]) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def archive_rows(r: dict[str, Any]) -> list[str]:
+    """The first and the last week's rebuild of the site that keeps every week (``archive_builds``)."""
+    archive = r.get("archive") or []
+    if not archive:
+        return []
+    first = archive[0]
+    return [
+        _row(
+            f"rebuild, week {figures['week']} of {r['plan']['small']} feeds ({figures['stories']:,} stories)",
+            figures,
+            f"{figures['wall_s'] / first['wall_s']:.2f} x week 1",
+        )
+        for figures in (first, archive[-1])
+    ]
+
+
+def archive_stage_lines(r: dict[str, Any]) -> list[str]:
+    archive = r.get("archive") or []
+    if not archive:
+        return []
+    first, last = archive[0], archive[-1]
+    lines = [
+        "",
+        f"Wall seconds by stage of the archive's rebuilds, week 1 and week {last['week']} (one new item "
+        f"per feed; {first['stories']:,} and {last['stories']:,} stories on the site):",
+        "",
+        f"| stage | week 1 | week {last['week']} |",
+        "|---|---:|---:|",
+    ]
+    for name in last["stages"]:
+        cells = (f"{build['stages'].get(name, {}).get('wall_s', 0.0):.2f}" for build in (first, last))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 # Our own code's stages, as the issue lists them (store, relevance, clustering, summaries, tags, editions).
