@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -330,10 +330,14 @@ class Store:
                 [_judgement_row(j) for j in judgements.values()],
             )
 
-    def exclusions(self) -> list[Exclusion]:
+    def exclusions(self, since: datetime) -> list[Exclusion]:
+        """The articles left out that were first seen at ``since`` or later (times are stored in UTC,
+        in one ISO format, so they compare as text)."""
         rows = self.db.execute(
             "SELECT e.id, e.url, e.title, e.source, j.score, j.reason, j.evidence FROM judgements j "
-            "JOIN entries e ON e.id = j.article_id WHERE j.on_topic = 0 ORDER BY e.source, e.title, e.id"
+            "JOIN entries e ON e.id = j.article_id WHERE j.on_topic = 0 AND e.first_seen >= ? "
+            "ORDER BY e.source, e.title, e.id",
+            (since.astimezone(UTC).isoformat(),),
         ).fetchall()
         return [
             Exclusion(

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -37,6 +37,9 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 FAILING_STATUSES = frozenset({"error", "gone"})
+# The status page reports the decisions of the last month (articles left out, articles grouped): an
+# operator checks what the recent builds did, and a page of every decision ever grows without bound.
+STATUS_DAYS = 30
 MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
 _FIRST_H1 = re.compile(r"\A\s*#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -403,16 +406,18 @@ def status_values(data: SiteData) -> dict[str, Any]:
     excluded = sorted(
         data.excluded, key=lambda item: (item.source.casefold(), item.title.casefold(), item.article_id)
     )
+    since = common.utc(data.now) - timedelta(days=STATUS_DAYS)
     grouped = [
         story
         for story in common.newest_first(data.stories)
-        if len(story.sources) > 1 or story.grouping_reasons
+        if (len(story.sources) > 1 or story.grouping_reasons) and common.utc(story.first_seen) >= since
     ]
     return {
         "feeds": rows,
         "failing_count": sum(1 for row in rows if row["failing"]),
         "excluded": excluded,
         "grouped": grouped,
+        "status_days": STATUS_DAYS,
     }
 
 

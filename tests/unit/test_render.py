@@ -331,6 +331,15 @@ def test_a_long_listing_is_paged_from_its_earliest_story_and_an_older_page_stays
     assert newer in third["sources/example-news/page/1/index.html"].decode()
 
 
+def test_the_status_page_reports_the_groupings_of_the_last_month_only() -> None:
+    data = _site_data()
+    old = replace(data.stories[2], id="s-old", title="Grouped long ago", first_seen=NOW - timedelta(days=31))
+    page = {o.path: o.content for o in render_all(replace(data, stories=(*data.stories, old)))}
+    status = page["status/index.html"].decode()
+    assert "Platform changes reporting tools" in status and "Grouped long ago" not in status
+    assert "left out in the last 30 days" in status
+
+
 def test_status_page_lists_failing_feed_exclusion_and_grouping(files: dict[str, bytes]) -> None:
     for path in ("status/index.html", "status.html"):
         page = _text(files, path)

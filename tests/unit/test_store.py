@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import StoreBusyError, StoreError
-from digest.records import Entry, FeedSource, FetchResult, PageText, ParsedFeed, Problem
+from digest.records import Entry, FeedSource, FetchResult, Judgement, PageText, ParsedFeed, Problem
 from digest.store import Store, is_page_problem
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
@@ -237,3 +237,14 @@ def test_a_batch_commits_its_writes_together_at_its_end_or_none_of_them(tmp_path
         assert _stored_numbers(path) == {"1", "2", "3"}  # the failed batch left nothing, lost nothing
         assert store.save_entries(_parsed(4), NOW) == 1  # and writes commit one by one again
         assert _stored_numbers(path) == {"1", "2", "3", "4"}
+
+
+def test_the_exclusions_listed_are_those_first_seen_since_the_time_given(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.sync_feeds([FEED], NOW)
+        store.save_entries(_parsed(1), NOW - timedelta(days=40))
+        store.save_entries(_parsed(2), NOW)
+        ids = [row[0] for row in store.db.execute("SELECT id FROM entries ORDER BY url")]
+        store.save_judgements({i: Judgement(i, on_topic=False, score=0.1, reason="off_topic") for i in ids})
+        assert [e.url for e in store.exclusions(since=NOW - timedelta(days=30))] == ["https://news.example/2"]
+        assert len(store.exclusions(since=NOW - timedelta(days=41))) == 2
