@@ -5,9 +5,14 @@ Every derived result is saved in the store's ``derived`` table under a digest of
 computed from, this program's own code and word lists included, so a result is reused only when
 computing it again would give the same bytes. A rebuild in which nothing changed skips relevance,
 clustering, summaries, tags and the search indexer; a rebuild with a few new articles judges and
-reads only those, clusters again, and composes only the stories whose members changed. The values
-are pickles the build itself wrote into its own store: the store is trusted like the program
-(whoever can write it can already change every page).
+reads only those, clusters them with the stories near them in time, and composes only the stories
+whose members changed. The values are pickles the build itself wrote into its own store: the store
+is trusted like the program (whoever can write it can already change every page).
+
+One result is more than a saving of time: the last build's stories (``LastStories``). A story far in
+time from every new article is kept as it is, so old stories settle; without the saved stories, a
+build clusters the whole archive at once, and a story may regroup (its old URL then leads to the
+story that holds its articles).
 """
 
 from __future__ import annotations

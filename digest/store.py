@@ -81,7 +81,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # Results derived from the rest of the store, each under the digest of its inputs: a rebuild
-    # whose inputs did not change reuses them. Losing this table loses nothing but time.
+    # whose inputs did not change reuses them. Losing this table loses time, and the settled stories:
+    # the next build clusters the whole archive at once (``derived.LastStories``).
     """
     CREATE TABLE derived (name TEXT PRIMARY KEY, inputs TEXT NOT NULL, value BLOB NOT NULL);
     """,
