@@ -216,8 +216,7 @@ def _near_in_time(changed: Sequence[Article]) -> Callable[[Article], bool]:
 
 
 def _story_order(pair: Composed) -> tuple[float, str]:
-    """``stories.in_story_order``: newest first, then by id."""
-    return -pair[0].published.timestamp(), pair[0].id
+    return pair[0].newest_first_key()
 
 
 Indexer = Callable[[Path], Callable[[], tuple[list[OutputFile], list[Problem]]]]  # start, then wait

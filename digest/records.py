@@ -257,6 +257,10 @@ class Story:
     editor_note: str = ""
     credited_outlet: str = ""  # first reported by: credited by the coverage, a source or not ("" if none)
 
+    def newest_first_key(self) -> tuple[float, str]:
+        """The order of the story list: newest first, then by id."""
+        return -self.published.timestamp(), self.id
+
 
 @dataclass(frozen=True, slots=True)
 class Exclusion:

@@ -128,7 +128,7 @@ def with_grouping_reasons(composed: Sequence[Story], clusters: Sequence[Cluster]
 
 
 def in_story_order(built: Sequence[Story]) -> list[Story]:
-    return sorted(built, key=lambda story: (-story.published.timestamp(), story.id))
+    return sorted(built, key=Story.newest_first_key)
 
 
 def compose_story(

@@ -82,7 +82,7 @@ def listing_path(kind: str, slug: str, page: int = 0) -> str:
     return f"{folder}page/{page}/index.html" if page else f"{folder}index.html"
 
 
-def listing_pages(count: int, per_page: int = LISTING_PAGE) -> tuple[int, int]:
+def listing_page_counts(count: int, per_page: int = LISTING_PAGE) -> tuple[int, int]:
     """(older pages, stories on the first page) of a listing of ``count`` stories. Older pages are
     full and numbered from the earliest story, so a page once made keeps its stories as the listing
     grows; the first page shows the rest, newest first (``per_page`` to twice that, less one)."""

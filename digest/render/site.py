@@ -316,7 +316,7 @@ def listing_pages(writer: PageWriter, kind: str, name: str, stories: tuple[Story
     """The first page of a listing (its newest stories), then its older pages, each a fixed set of
     ``LISTING_PAGE`` stories counted from the earliest: a page no longer grows with the archive, and
     an older page is not rewritten when a story is added."""
-    older, first = common.listing_pages(len(stories))
+    older, first = common.listing_page_counts(len(stories))
     slug = writer.index.slugs[kind][name]
     pages = [_listing_page(writer, kind, name, stories[:first], len(stories), slug, 0, older)]
     for page in range(1, older + 1):

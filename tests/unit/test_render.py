@@ -38,7 +38,7 @@ from digest.render.common import (
     absolute_url,
     assign_slugs,
     build_index,
-    listing_pages,
+    listing_page_counts,
     outbound,
     related_stories,
     slugify,
@@ -294,7 +294,7 @@ def test_listing_pages_are_newest_first(files: dict[str, bytes]) -> None:
 def test_a_listing_keeps_full_older_pages_and_shows_the_rest_first(
     count: int, expected: tuple[int, int]
 ) -> None:
-    assert listing_pages(count, per_page=50) == expected
+    assert listing_page_counts(count, per_page=50) == expected
 
 
 def _many(count: int) -> SiteData:
