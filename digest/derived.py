@@ -81,10 +81,12 @@ def _sized(hasher: Any, kind: bytes, data: bytes) -> None:
     hasher.update(data)
 
 
-@functools.lru_cache(maxsize=1 << 15)
+@functools.lru_cache(maxsize=1 << 18)  # more than a build's articles: see below
 def article_digest(article: Article) -> str:
     """``digest_of(article)``, worked out once per article however many results are keyed by it
-    (judgements, traits, stories, cluster stories): each costs a copy of the text."""
+    (judgements, traits, stories, cluster stories): each costs a copy of the text. Every stage scans
+    the articles in the same order, so a cache smaller than the archive misses on every call (three
+    scans of 40,000 articles: 2.28 s with room for 32,768, 0.74 s with room for all)."""
     return digest_of(article)
 
 
