@@ -37,7 +37,8 @@ HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "latest.json"
 README = HERE.parent.parent / "README.md"
 TABLE_START, TABLE_END = "<!-- bench:start -->", "<!-- bench:end -->"
-NOW_TEXT = FARM_NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+CLOCK = "%Y-%m-%dT%H:%M:%SZ"  # what --now takes
+NOW_TEXT = FARM_NOW.strftime(CLOCK)
 WEEK = timedelta(days=7)
 PYTHON = sys.executable
 CORES = os.cpu_count() or 1
@@ -569,7 +570,7 @@ def _week(plan: Plan, week: int) -> FarmSpec:
 
 
 def _clock(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime(CLOCK)
 
 
 def machine() -> dict[str, Any]:
