@@ -26,14 +26,10 @@ import pickle
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from digest.records import Article, FeedSource, Judgement, OutputFile, Problem, Story
-from digest.render.common import story_path
 from digest.store import Store
-
-if TYPE_CHECKING:
-    from digest.render.site import StoryPageInputs
 
 log = logging.getLogger(__name__)
 
@@ -223,49 +219,6 @@ def _near_in_time(changed: Sequence[Article]) -> Callable[[Article], bool]:
 
 def _story_order(pair: Composed) -> tuple[float, str]:
     return pair[0].newest_first_key()
-
-
-PAGE = "page:"  # story pages are saved in the store under this prefix and the story's id
-
-
-def story_page_keys(inputs: StoryPageInputs) -> dict[str, str]:
-    """Story id -> a digest of everything its page is rendered from (``site.story_page_inputs``),
-    each story digested once however many pages show its card."""
-    shared = digest_of(*inputs.shared)
-    stories = {story_id: digest_of(story) for story_id, story in inputs.stories.items()}
-    editions: dict[str, str] = {}
-    keys = {}
-    for story_id, (_, edition, related) in inputs.pages.items():
-        if edition is not None and edition.key not in editions:
-            editions[edition.key] = digest_of(edition)
-        edition_digest = editions[edition.key] if edition is not None else ""
-        cards = tuple(stories[i] for i in related)
-        keys[story_id] = digest_of(shared, stories[story_id], edition_digest, cards)
-    return keys
-
-
-def kept_story_pages(store: Store, keys: Mapping[str, str]) -> dict[str, bytes]:
-    """Story id -> its page as an earlier build rendered it from the same inputs."""
-    saved = store.derived_with_prefix(PAGE)
-    kept = {}
-    for story_id, key in keys.items():
-        inputs, page = saved.get(PAGE + story_id, ("", b""))
-        if inputs == key:
-            kept[story_id] = page
-    return kept
-
-
-def save_story_pages(
-    store: Store, keys: Mapping[str, str], pages: Sequence[OutputFile], kept: Mapping[str, bytes]
-) -> None:
-    """Save the story pages rendered in this build (not ``kept``) for the next."""
-    by_path = {page.path: page.content for page in pages}
-    fresh = {
-        PAGE + story_id: (key, by_path[story_path(story_id)])
-        for story_id, key in keys.items()
-        if story_id not in kept
-    }
-    store.save_derived_with_prefix(PAGE, fresh, (PAGE + story_id for story_id in keys))
 
 
 Indexer = Callable[[Path], Callable[[], tuple[list[OutputFile], list[Problem]]]]  # start, then wait

@@ -41,7 +41,7 @@ from digest.records import (
 )
 from digest.render import SiteData, render_stories_first, search
 from digest.render.email import render_email_files
-from digest.render.site import STATUS_DAYS, render_moved_pages, story_page_inputs
+from digest.render.site import STATUS_DAYS, render_moved_pages
 from digest.store import Store
 from digest.timings import Stopwatch
 from digest.workers import INLINE, Workers, worker_pool
@@ -113,10 +113,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         )
         moved = editions_stage.moved_stories(built_stories, store)  # gone story id -> its successor
         emails = workers.start(render_email_files, site, config.email, jobs=len(site.stories))
-        page_keys = derived.story_page_keys(story_page_inputs(site))
-        kept_pages = derived.kept_story_pages(store, page_keys)  # their inputs are as last rendered
-        story_pages, rest_of_site = render_stories_first(site, workers.start_few, kept_pages)
-        derived.save_story_pages(store, page_keys, story_pages, kept_pages)
+        story_pages, rest_of_site = render_stories_first(site, workers.start_few)
         indexed = [*story_pages, *render_moved_pages(site, moved)]  # what the search indexer reads
         bundle = derived.search_bundle_for(
             indexed, store, partial(search.start_indexing, language=config.site.language)

@@ -400,29 +400,6 @@ class Store:
         with self._transaction():
             self.db.execute("INSERT OR REPLACE INTO derived VALUES (?,?,?)", (name, inputs, value))
 
-    def derived_with_prefix(self, prefix: str) -> dict[str, tuple[str, bytes]]:
-        """Every value saved under a name that starts with ``prefix``: name -> (inputs, value)."""
-        rows = self.db.execute(
-            "SELECT name, inputs, value FROM derived WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
-        )
-        return {row["name"]: (row["inputs"], bytes(row["value"])) for row in rows}
-
-    def save_derived_with_prefix(
-        self, prefix: str, fresh: Mapping[str, tuple[str, bytes]], wanted: Iterable[str]
-    ) -> None:
-        """Save ``fresh`` (name -> (inputs, value)) and drop every value under ``prefix`` whose name is
-        not ``wanted``: what is no longer asked for does not pile up."""
-        keep = set(wanted)
-        with self._transaction():
-            names = self.db.execute(
-                "SELECT name FROM derived WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
-            ).fetchall()
-            self.db.executemany("DELETE FROM derived WHERE name = ?", [n for n in names if n[0] not in keep])
-            self.db.executemany(
-                "INSERT OR REPLACE INTO derived VALUES (?,?,?)",
-                [(name, inputs, value) for name, (inputs, value) in sorted(fresh.items())],
-            )
-
     def feed_states_for_status(self, urls: Iterable[str]) -> list[FeedState]:
         """The configured feeds' (``urls``) ``feed_states``, each last error followed by the pages that
         failed at the feed's last check. A feed the operator has removed keeps its row and entries,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import pickle
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -45,26 +45,19 @@ def render_all(data: SiteData, spread: site.Spread = site.in_this_process) -> li
 
 
 def render_stories_first(
-    data: SiteData, spread: site.Spread = site.in_this_process, kept: Mapping[str, bytes] | None = None
+    data: SiteData, spread: site.Spread = site.in_this_process
 ) -> tuple[list[OutputFile], Callable[[], list[OutputFile]]]:
     """The story pages, and a function that gives every other file of the site: a build has the
-    search indexer read the story pages while the rest are rendered. ``kept``: story id -> its page
-    as last rendered, for the stories whose page inputs did not change (``site.story_page_inputs``);
-    those are not rendered again."""
-    kept = kept or {}
+    search indexer read the story pages while the rest are rendered."""
     index = common.build_index(data.stories, data.editions)
     environment = site.make_environment(data.site.templates)
     story_jobs, listing_jobs = site.page_jobs(data, index)
     # What the jobs read, without the status page's rows, pickled once here rather than once for
     # each chunk sent: a site's stories are megabytes of records.
     render = functools.partial(render_jobs, pickle.dumps(replace(data, feeds=(), excluded=()), protocol=5))
-    rendering_stories = spread(render, [job for job in story_jobs if job[1] not in kept])
+    rendering_stories = spread(render, story_jobs)
     others = functools.cache(spread(render, [*WHOLE_FILES, *listing_jobs]))  # started now, read later
-    rendered = iter(_flat(rendering_stories()))
-    story_pages = [
-        OutputFile(common.story_path(story.id), kept[story.id]) if story.id in kept else next(rendered)
-        for story in data.stories
-    ]
+    story_pages = _flat(rendering_stories())
 
     def rest() -> list[OutputFile]:
         pages = site.render_pages(

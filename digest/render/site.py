@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import jinja2
-import jinja2.meta
 import jinja2.runtime
 import markdown
 import markupsafe
@@ -273,64 +272,6 @@ def story_page(writer: PageWriter, story: Story) -> OutputFile:
         editor_note_html=render_markdown(story.editor_note),
         related=common.related_stories(story, writer.index),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class StoryPageInputs:
-    """Everything a story page is rendered from, so that a page whose inputs are the same as when it
-    was last rendered can be kept (``derived.story_page_keys``). ``shared``: what every story page
-    reads (the site's settings, the templates it is made of, the listings' slugs, and the clock only
-    if one of those templates reads it); ``pages``: story id -> (the story, its edition, the ids of
-    its related stories, whose cards it shows)."""
-
-    shared: tuple[Any, ...]
-    pages: dict[str, tuple[Story, Edition | None, tuple[str, ...]]]
-    stories: dict[str, Story]
-
-
-STORY_TEMPLATES = ("story.html", "_story_card.html")  # the card is rendered by ``story_card``
-
-
-def story_page_inputs(data: SiteData) -> StoryPageInputs:
-    index = common.build_index(data.stories, data.editions)
-    sources, clock = template_sources(make_environment(data.site.templates), STORY_TEMPLATES)
-    shared = (data.site, sources, data.now if clock else None, sorted_slugs(index))
-    pages = {
-        story.id: (
-            story,
-            index.edition_of.get(story.id),
-            tuple(other.id for other in common.related_stories(story, index)),
-        )
-        for story in data.stories
-    }
-    return StoryPageInputs(shared, pages, index.stories_by_id)
-
-
-def template_sources(environment: jinja2.Environment, names: Sequence[str]) -> tuple[tuple[str, ...], bool]:
-    """The sources of ``names`` and of every template they extend, include or import (the operator's
-    where they override ours), and whether any of them reads the clock (``now``). A template named
-    only at render time could be any of them: then the clock counts as read."""
-    sources: dict[str, str] = {}
-    reads_clock, waiting = False, list(names)
-    while waiting:
-        name = waiting.pop()
-        if name in sources:
-            continue
-        assert environment.loader is not None
-        try:
-            sources[name] = environment.loader.get_source(environment, name)[0]
-            tree = environment.parse(sources[name])
-        except jinja2.TemplateError as exc:  # as rendering it would: one line naming the template
-            raise ConfigError(f"template {name}: {exc}") from None
-        reads_clock |= "now" in jinja2.meta.find_undeclared_variables(tree)
-        referenced = list(jinja2.meta.find_referenced_templates(tree))
-        reads_clock |= None in referenced
-        waiting += [other for other in referenced if other is not None]
-    return tuple(f"{name}\0{sources[name]}" for name in sorted(sources)), reads_clock
-
-
-def sorted_slugs(index: SiteIndex) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
-    return tuple((kind, tuple(sorted(index.slugs[kind].items()))) for kind in sorted(index.slugs))
 
 
 def render_moved_pages(data: SiteData, moved: Mapping[str, str]) -> list[OutputFile]:

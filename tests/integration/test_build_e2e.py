@@ -226,32 +226,6 @@ def test_a_feed_taken_out_of_the_config_leaves_the_status_page_and_its_stories_s
     assert _edition_and_story_pages(later.out) == pages
 
 
-def test_story_pages_kept_from_the_last_build_are_those_rendering_them_again_gives(
-    tmp_path: Path, sample_server: SampleServer
-) -> None:
-    """A rebuild keeps the story pages whose inputs did not change; the same rebuild from a copy of
-    the store without the kept pages renders every one again, and publishes the same bytes."""
-    kept, again = tmp_path / "kept", tmp_path / "again"
-    first = run_build(kept, sample_server)
-    assert first.result.returncode == 0, first.result.stderr
-    stories = len(list(first.out.glob("stories/*/index.html")))
-    again.mkdir()
-    again_config = first.config.read_text("utf-8").replace(str(kept), str(again))
-    (again / "digest.toml").write_text(again_config, encoding="utf-8")
-    with sqlite3.connect(first.store) as db, sqlite3.connect(again / "store.sqlite") as copy:
-        db.backup(copy)
-        assert db.execute("SELECT count(*) FROM derived WHERE name LIKE 'page:%'").fetchone()[0] == stories
-        copy.execute("DELETE FROM derived WHERE name LIKE 'page:%'")
-    later = "2026-11-23T12:00:00Z"
-    rebuilt = [run_build(folder, sample_server, "--offline", now=later) for folder in (kept, again)]
-    assert all(build.result.returncode == 0 for build in rebuilt), [b.result.stderr for b in rebuilt]
-    assert _files(rebuilt[0].out) == _files(rebuilt[1].out)
-
-
-def _files(site: Path) -> dict[str, bytes]:
-    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
-
-
 def _edition_and_story_pages(site: Path) -> list[str]:
     pages = [*site.glob("editions/*/index.html"), *site.glob("stories/*/index.html")]
     return sorted(page.relative_to(site).as_posix() for page in pages)
@@ -276,9 +250,8 @@ def test_a_build_keeps_each_derived_result_for_the_next(demo_build: Built) -> No
 def test_a_broken_template_rendered_in_a_worker_is_one_line_and_keeps_the_site(
     tmp_path: Path, sample_server: SampleServer
 ) -> None:
-    """Story pages are rendered in the worker processes, after their templates are read for the keys
-    of the pages kept from the last build: a template error still ends the build with one line
-    naming the template, and the site published before stays whole."""
+    """Story pages are rendered in the worker processes: their template errors still end the build
+    with one line naming the template, and the site published before stays whole."""
     first = run_build(tmp_path, sample_server)
     assert first.result.returncode == 0, first.result.stderr
     before = _snapshot(first.out)

@@ -240,12 +240,3 @@ def test_digest_tells_apart_values_that_print_alike() -> None:
     assert derived.digest_of(_article(1)) != derived.digest_of(
         replace(_article(1), text=_article(1).text + "!")
     )
-
-
-def test_a_story_page_is_kept_under_its_key_and_dropped_once_its_story_is_gone(tmp_path: Path) -> None:
-    pages = [OutputFile("stories/s1/index.html", b"one"), OutputFile("stories/s2/index.html", b"two")]
-    with Store.open(tmp_path / "s.sqlite") as store:
-        derived.save_story_pages(store, {"s1": "k1", "s2": "k2"}, pages, {})
-        assert derived.kept_story_pages(store, {"s1": "k1", "s2": "changed"}) == {"s1": b"one"}
-        derived.save_story_pages(store, {"s1": "k1"}, pages[:1], {"s1": b"one"})
-        assert derived.kept_story_pages(store, {"s1": "k1", "s2": "k2"}) == {"s1": b"one"}

@@ -11,7 +11,6 @@ import html
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -21,7 +20,6 @@ from urllib.parse import urlsplit
 import pytest
 from markdown_it import MarkdownIt
 
-from digest import derived, render
 from digest.config import SiteConfig
 from digest.records import (
     Edition,
@@ -44,9 +42,8 @@ from digest.render.common import (
     outbound,
     related_stories,
     slugify,
-    story_path,
 )
-from digest.render.site import environment_for, render_moved_pages, story_page_inputs
+from digest.render.site import render_moved_pages
 from tests.hostile.safety import html_findings
 
 HOSTILE = "<script>alert(1)</script>"
@@ -739,80 +736,3 @@ def test_every_page_links_the_site_icon(files: dict[str, bytes]) -> None:
     }
     assert {path for path, hrefs in icons.items() if len(hrefs) != 1} == set()
     assert files["assets/favicon.svg"].startswith(b"<svg")
-
-
-# --- story pages kept from the last build ------------------------------------------------------
-
-
-def _story_pages_and_keys(data: SiteData) -> tuple[dict[str, bytes], dict[str, str]]:
-    # A template rewritten within the file system's clock tick looks unchanged to a cached
-    # environment; a build is a process of its own, so it never sees one.
-    environment_for.cache_clear()
-    render._writer_for.cache_clear()
-    pages = {o.path: o.content for o in render_all(data) if re.match(r"stories/[^/]+/index.html$", o.path)}
-    keys = derived.story_page_keys(story_page_inputs(data))
-    return {story_id: pages[story_path(story_id)] for story_id in keys}, keys
-
-
-def _retitled(data: SiteData, story_id: str, title: str) -> SiteData:
-    stories = tuple(replace(s, title=title) if s.id == story_id else s for s in data.stories)
-    return replace(data, stories=stories)
-
-
-def _operator_story_template(folder: Path, extra: str) -> str:
-    folder.mkdir(exist_ok=True)
-    bundled = (Path(__file__).parents[2] / "templates" / "story.html").read_text(encoding="utf-8")
-    (folder / "story.html").write_text(bundled.replace("<h1>", f"{extra}<h1>", 1), encoding="utf-8")
-    return str(folder)
-
-
-CHANGES: dict[str, Callable[[SiteData, Path], SiteData]] = {
-    "a story's title, shown on its page and on its related stories' pages": lambda d, _: _retitled(
-        d, "s3", "New"
-    ),
-    "a story's quotes": lambda d, _: replace(
-        d, stories=tuple(replace(s, quotes=()) if s.id == "s1" else s for s in d.stories)
-    ),
-    "an edition's title": lambda d, _: replace(
-        d, editions=(replace(d.editions[0], title="Edition 2, revised"), *d.editions[1:])
-    ),
-    "the site's title": lambda d, _: replace(d, site=replace(d.site, title="Another digest")),
-    "the site's address": lambda d, _: replace(d, site=replace(d.site, base_url="https://other.example/")),
-    "an operator's story template": lambda d, folder: replace(
-        d, site=replace(d.site, templates=_operator_story_template(folder, "<p>Ours</p>"))
-    ),
-    "the clock, read by an operator's template": lambda d, _: replace(d, now=d.now + timedelta(days=1)),
-    "an outlet whose name takes another's slug": lambda d, _: replace(
-        d,
-        stories=(
-            *d.stories,
-            replace(
-                d.stories[0],
-                id="s9",
-                sources=(replace(d.stories[0].sources[0], source="Example-News", article_id="s9-a"),),
-            ),
-        ),
-    ),
-}
-
-
-@pytest.mark.parametrize("change", sorted(CHANGES))
-def test_a_story_page_is_kept_only_while_everything_it_shows_is_the_same(change: str, tmp_path: Path) -> None:
-    """Every story page whose bytes change gets a new key; a kept page is never stale."""
-    before = _site_data()
-    if "operator" in change:  # the operator's folder before the change: the bundled story template,
-        extra = "<p>{{ now | iso }}</p>" if "clock" in change else ""  # or one that shows the clock
-        before = replace(
-            before, site=replace(before.site, templates=_operator_story_template(tmp_path, extra))
-        )
-    pages_before, keys_before = _story_pages_and_keys(before)
-    pages_after, keys_after = _story_pages_and_keys(CHANGES[change](before, tmp_path))
-    changed = [i for i in keys_before if pages_before[i] != pages_after[i]]
-    assert changed, "the change shows on some story page"
-    assert [i for i in changed if keys_before[i] == keys_after[i]] == []
-
-
-def test_a_story_page_is_kept_when_only_the_clock_or_the_status_changed() -> None:
-    before = _site_data()
-    after = replace(before, now=before.now + timedelta(days=3), feeds=(), excluded=())
-    assert _story_pages_and_keys(after) == _story_pages_and_keys(before)
