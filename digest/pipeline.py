@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
@@ -41,7 +41,7 @@ from digest.records import (
 )
 from digest.render import SiteData, render_stories_first, search
 from digest.render.email import render_email_files
-from digest.render.site import STATUS_DAYS, render_moved_pages
+from digest.render.site import render_moved_pages, status_since
 from digest.store import Store
 from digest.timings import Stopwatch
 from digest.workers import INLINE, Workers, worker_pool
@@ -108,7 +108,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
             stories=tuple(built_stories),
             editions=tuple(built_editions),
             feeds=tuple(store.feed_states_for_status(feed.url for feed in config.feeds)),
-            excluded=tuple(store.exclusions(since=options.now - timedelta(days=STATUS_DAYS))),
+            excluded=tuple(store.exclusions(since=status_since(options.now))),
             about_markdown=read_about(config),
         )
         moved = editions_stage.moved_stories(built_stories, store)  # gone story id -> its successor

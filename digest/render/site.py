@@ -401,12 +401,17 @@ def status_pages(writer: PageWriter) -> list[OutputFile]:
     ]
 
 
+def status_since(now: datetime) -> datetime:
+    """The start of what the status page reports: ``STATUS_DAYS`` before the build's clock."""
+    return common.utc(now) - timedelta(days=STATUS_DAYS)
+
+
 def status_values(data: SiteData) -> dict[str, Any]:
     rows = sorted((_feed_row(state, data) for state in data.feeds), key=_feed_row_order)
     excluded = sorted(
         data.excluded, key=lambda item: (item.source.casefold(), item.title.casefold(), item.article_id)
     )
-    since = common.utc(data.now) - timedelta(days=STATUS_DAYS)
+    since = status_since(data.now)
     grouped = [
         story
         for story in common.newest_first(data.stories)
