@@ -1,5 +1,5 @@
 """Reuse what an earlier build derived from the same inputs: judgements, cluster traits and story
-facts per article, stories per cluster and as a whole, the search bundle.
+facts per article, stories per cluster and as a whole, the search bundle of each period.
 
 Every derived result is saved in the store's ``derived`` table under a digest of everything it was
 computed from, this program's own code and word lists included, so a result is reused only when
@@ -26,10 +26,13 @@ import pickle
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from digest.records import Article, FeedSource, Judgement, OutputFile, Problem, Story
 from digest.store import Store
+
+if TYPE_CHECKING:
+    from digest.render.search import Period as SearchPeriod
 
 log = logging.getLogger(__name__)
 
@@ -221,46 +224,80 @@ def _story_order(pair: Composed) -> tuple[float, str]:
     return pair[0].newest_first_key()
 
 
-Indexer = Callable[[Path], Callable[[], tuple[list[OutputFile], list[Problem]]]]  # start, then wait
+PeriodIndexer = Callable[[Path, Sequence[str]], Callable[[], tuple[list[OutputFile], list[Problem]]]]
+SEARCH = "search "  # + a period's label: the name its bundle is saved under
 
 
-class SearchBundle:
-    """The search bundle of a build's story pages: the last build's when the pages are byte for byte
-    the same; else ``index`` of the folder they are staged in, started as soon as they are there
-    (``publish_tree``'s ``later``) and saved for the next build once it succeeds."""
+class SearchBundles:
+    """The search bundles of a build's story pages, one per period (``search.Period``): a period's last
+    bundle when its pages say the same as last time (``searched``), else ``index`` of its pages in
+    the folder they are staged in, started as soon as they are there (``publish_tree``'s ``later``).
+    Published only all together: a period whose indexing failed would leave its stories unfound."""
 
-    def __init__(self, store: Store, inputs: str, kept: list[OutputFile] | None, index: Indexer) -> None:
-        self._store, self._inputs, self._index = store, inputs, index
-        self._indexing: Callable[[], tuple[list[OutputFile], list[Problem]]] | None = None
-        self._result: tuple[list[OutputFile], list[Problem]] | None = (kept, []) if kept is not None else None
+    def __init__(
+        self, store: Store, periods: Sequence[SearchPeriod], inputs: Sequence[str], index: PeriodIndexer
+    ) -> None:
+        self._store, self._periods, self._inputs, self._index = store, periods, inputs, index
+        self._kept = {
+            period.label: _bundle(store.derived(SEARCH + period.label, key))
+            for period, key in zip(periods, inputs, strict=True)
+        }
+        self._indexing: dict[str, Callable[[], tuple[list[OutputFile], list[Problem]]]] = {}
+        self._result: tuple[list[OutputFile], list[Problem]] | None = None
 
     def start(self, staged: Path) -> Callable[[], list[OutputFile]]:
-        """Start indexing the pages staged in ``staged`` (Pagefind runs as a process of its own, so
-        this one goes on with the rest of the site); the function returned waits for the bundle."""
-        if self._result is None:
-            self._indexing = self._index(staged)
+        """Start indexing each period not kept (Pagefind runs as processes of their own, so this one
+        goes on with the rest of the site); the function returned waits for the bundles."""
+        for period in self._periods:
+            if self._kept[period.label] is None:
+                self._indexing[period.label] = self._index(staged, period.pages)
         return lambda: self._done()[0]
 
+    def indexed(self) -> list[str]:
+        """The periods indexed in this build (not kept from the last)."""
+        return sorted(self._indexing)
+
     def problems(self) -> list[Problem]:
-        """What went wrong in indexing, once it is done; nothing when the bundle was kept or never
+        """What went wrong in indexing, once it is done; nothing when every bundle was kept or none was
         started (the site was not published)."""
-        return self._done()[1] if self._result is not None or self._indexing is not None else []
+        started = self._indexing or all(bundle is not None for bundle in self._kept.values())
+        return self._done()[1] if started else []
 
     def _done(self) -> tuple[list[OutputFile], list[Problem]]:
         if self._result is None:
-            assert self._indexing is not None, "start() first"
-            bundle, problems = self._indexing()
-            if not problems:  # a missing indexer is tried again next time
-                self._store.save_derived("search", self._inputs, pickle.dumps(bundle, protocol=5))
-            self._result = bundle, problems
+            files: list[OutputFile] = []
+            problems: list[Problem] = []
+            for period, key in zip(self._periods, self._inputs, strict=True):
+                bundle = self._kept[period.label]
+                if bundle is None:
+                    made, failed = self._indexing[period.label]()
+                    problems += failed
+                    bundle = {output.path: output.content for output in made}
+                    if not failed:  # a missing indexer is tried again next time
+                        self._store.save_derived(SEARCH + period.label, key, pickle.dumps(bundle, protocol=5))
+                files += period.files(bundle)
+            log.debug("search: indexed %s; kept the rest of %d periods", self.indexed(), len(self._periods))
+            # A period no longer shown (its months made into a year), and the one bundle of old versions.
+            self._store.forget_derived("search", keep=[SEARCH + period.label for period in self._periods])
+            self._result = ([], problems) if problems else (files, [])
         return self._result
 
 
-def search_bundle_for(outputs: Sequence[OutputFile], store: Store, index: Indexer) -> SearchBundle:
-    """The search bundle for the story pages among ``outputs`` (see ``SearchBundle``)."""
-    inputs = digest_of(sorted((o.path, o.content) for o in outputs if o.path.startswith("stories/")))
-    saved = store.derived("search", inputs)
-    return SearchBundle(store, inputs, pickle.loads(saved) if saved is not None else None, index)
+def search_bundles_for(
+    periods: Sequence[SearchPeriod], searched: Mapping[str, bytes], store: Store, index: PeriodIndexer
+) -> SearchBundles:
+    """The search bundles of ``periods`` (see ``SearchBundles``); ``searched``: each story page's path
+    and what of it can change its search record (``search.searched_part``)."""
+    inputs = [digest_of([(path, searched[path]) for path in period.pages]) for period in periods]
+    return SearchBundles(store, periods, inputs, index)
+
+
+def _bundle(saved: bytes | None) -> dict[str, bytes] | None:
+    try:
+        value = pickle.loads(saved) if saved is not None else None
+    except Exception:  # a damaged value: index the period again
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _last_stories(saved: bytes | None) -> LastStories | None:

@@ -114,16 +114,19 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         moved = editions_stage.moved_stories(built_stories, store)  # gone story id -> its successor
         emails = workers.start(render_email_files, site, config.email, jobs=len(site.stories))
         story_pages, rest_of_site = render_stories_first(site, workers.start_few)
-        indexed = [*story_pages, *render_moved_pages(site, moved)]  # what the search indexer reads
-        bundle = derived.search_bundle_for(
-            indexed, store, partial(search.start_indexing, language=config.site.language)
+        staged_first = [*story_pages, *render_moved_pages(site, moved)]
+        bundles = derived.search_bundles_for(
+            search.periods(site.stories, options.now),
+            {page.path: search.searched_part(page.content) for page in story_pages},
+            store,
+            lambda staged, pages: search.start_indexing(staged, config.site.language, pages=pages),
         )
         # The indexer reads the staged story pages while the rest of the site is rendered.
         written = publish_tree(
-            indexed, options.out_dir, later=bundle.start, rest=lambda: [*rest_of_site(), *emails()]
+            staged_first, options.out_dir, later=bundles.start, rest=lambda: [*rest_of_site(), *emails()]
         )
     lap("render and publish")  # the workers have stopped: all of their CPU is counted
-    problems += bundle.problems()
+    problems += bundles.problems()
     failing = store.failing_feeds(options.now, (feed.url for feed in config.feeds))
     return BuildReport(
         feeds_total=len(config.feeds),

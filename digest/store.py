@@ -400,6 +400,15 @@ class Store:
         with self._transaction():
             self.db.execute("INSERT OR REPLACE INTO derived VALUES (?,?,?)", (name, inputs, value))
 
+    def forget_derived(self, prefix: str, keep: Iterable[str]) -> None:
+        """Remove the values saved under names starting with ``prefix``, except those in ``keep``."""
+        kept = set(keep)
+        query = "SELECT name FROM derived WHERE substr(name, 1, ?) = ?"
+        gone = [(name,) for (name,) in self.db.execute(query, (len(prefix), prefix)) if name not in kept]
+        if gone:
+            with self._transaction():
+                self.db.executemany("DELETE FROM derived WHERE name = ?", gone)
+
     def feed_states_for_status(self, urls: Iterable[str]) -> list[FeedState]:
         """The configured feeds' (``urls``) ``feed_states``, each last error followed by the pages that
         failed at the feed's last check. A feed the operator has removed keeps its row and entries,

@@ -1,13 +1,18 @@
-"""Full-text search with Pagefind: the rendered story pages in, a static search bundle out; no server.
+"""Full-text search with Pagefind: the rendered story pages in, static search bundles out; no server.
 
 Pagefind's indexer (the ``pagefind`` binary shipped by the PyPI package ``pagefind[bin]``) reads HTML
 from a folder: a build has it read the story pages from the folder the new site is staged in
 (``start_indexing``, started as soon as those pages are staged, while the rest of the site is
 rendered), and writes the bundle to a temporary folder, from which it is read back as
-``OutputFile``s under ``pagefind/`` to be published with the rest of the site.
-``render_search_index`` does the same from pages in memory. Only ``data-pagefind-body`` (the story
-itself) is indexed; the tag and jurisdiction links carry ``data-pagefind-filter`` so results can be
-narrowed by them.
+``OutputFile``s to be published with the rest of the site. ``render_search_index`` does the same
+from pages in memory. Only ``data-pagefind-body`` (the story itself) is indexed; the tag and
+jurisdiction links carry ``data-pagefind-filter`` so results can be narrowed by them.
+
+One bundle per period (``periods``): a month, or a whole year once it is a month past. The newest
+period's bundle is the one the search page loads, at ``pagefind/``; each other period's is at
+``pagefind/<period>/`` and merged into it in the browser (Pagefind's ``mergeIndex``). A period whose
+story pages did not change is not indexed again (``derived.search_bundles_for``), so a build indexes
+about a month of stories however large the archive: Pagefind costs about 1 ms of CPU a page.
 
 Pagefind 1.5.2 writes its filter values in a random order; ``pagefind_order.py`` sorts them and renames
 the files that change, so the same pages give a byte-identical bundle and a rebuild with no change
@@ -19,14 +24,19 @@ one ``Problem``; the search page then tells the reader search is unavailable.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
+import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from digest.records import OutputFile, Problem
+from digest.records import OutputFile, Problem, Story
+from digest.render.common import story_path, utc
 from digest.render.pagefind_order import stable_bundle
 
 log = logging.getLogger(__name__)
@@ -35,6 +45,72 @@ BUNDLE_DIR = "pagefind"
 INDEXED_GLOB = "stories/**/*.html"
 TIMEOUT_S = 300.0
 WHERE = "search index"
+YEAR_SETTLES = timedelta(days=31)  # after its end, a year's months become one bundle (see period_of)
+# What a merged bundle needs: the browser runs the primary bundle's code and WebAssembly for all.
+MERGED_FILE = re.compile(
+    r"^(?:pagefind-entry\.json|pagefind\.[\w-]+\.pf_meta|(?:index|fragment|filter)/[^/]+)$"
+)
+RELATED_SECTION = b'<section aria-labelledby="related" data-pagefind-ignore>'  # see templates/story.html
+STORY_PAGE = re.compile(r"^stories/([A-Za-z0-9][A-Za-z0-9_.-]*)/index\.html$")  # see common.segment
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The story pages of one search bundle, and where the bundle is published."""
+
+    label: str  # "2026-11" (a month) or "2025" (a year a month past)
+    folder: str  # "pagefind" for the newest period, the one the search page loads; else "pagefind/<label>"
+    pages: tuple[str, ...]  # the story pages' paths, sorted
+
+    def files(self, bundle: dict[str, bytes]) -> list[OutputFile]:
+        """Its bundle (Pagefind's output, paths under ``pagefind/``) as files in its folder; a merged
+        bundle without the search code, which the browser loads from the newest bundle only."""
+        inside = {path.removeprefix(f"{BUNDLE_DIR}/"): content for path, content in bundle.items()}
+        primary = self.folder == BUNDLE_DIR
+        return [
+            OutputFile(f"{self.folder}/{path}", inside[path])
+            for path in sorted(inside)
+            if primary or MERGED_FILE.match(path)
+        ]
+
+
+def period_of(published: datetime, now: datetime) -> str:
+    """A month, or a whole year once the year has been over for ``YEAR_SETTLES``: a search merges a
+    dozen bundles or so, and a year's pages are indexed together once, when they no longer change.
+    Until then a story of its last days can still take in new coverage (the clustering window is a
+    week), and would have the whole year indexed again."""
+    moment = utc(published)
+    settled = (utc(now) - YEAR_SETTLES).year  # the years before this one are settled
+    return f"{moment.year}" if moment.year < settled else f"{moment.year}-{moment.month:02d}"
+
+
+def periods(stories: Sequence[Story], now: datetime) -> list[Period]:
+    """The periods of ``stories``' pages, newest first ("2026-11" sorts after "2026-02" and "2025")."""
+    pages: dict[str, list[str]] = {}
+    for story in stories:
+        pages.setdefault(period_of(story.published, now), []).append(story_path(story.id))
+    labels = sorted(pages, reverse=True)
+    return [
+        Period(label, BUNDLE_DIR if n == 0 else f"{BUNDLE_DIR}/{label}", tuple(sorted(pages[label])))
+        for n, label in enumerate(labels)
+    ]
+
+
+def merged_folders(stories: Sequence[Story], now: datetime) -> list[str]:
+    """The folders of the bundles the search page merges into the one it loads."""
+    return [period.folder for period in periods(stories, now)[1:]]
+
+
+def searched_part(page: bytes) -> bytes:
+    """What of a story page can change its search record: the page without its related stories, a
+    section Pagefind ignores (the marker says so) that changes whenever a story near in time is
+    added. A template without the marker gives the whole page: more indexing, never a stale index."""
+    start = page.find(RELATED_SECTION)
+    end = page.find(b"</section>", start) if start >= 0 else -1
+    return page if end < 0 else page[:start] + page[end:]
 
 
 def pagefind_binary() -> Path | None:
@@ -74,20 +150,27 @@ def index_site(
 Indexing = Callable[[], tuple[list[OutputFile], list[Problem]]]
 
 
-def start_indexing(site: Path, language: str = "en", binary: Path | None = None) -> Indexing:
-    """``index_site``, with Pagefind started now; the function returned waits for it. The process is
-    started here, in the calling thread: a thread of its own would wait for the interpreter's lock
-    while this one renders, and start it late."""
+def start_indexing(
+    site: Path, language: str = "en", binary: Path | None = None, pages: Sequence[str] | None = None
+) -> Indexing:
+    """``index_site``, with Pagefind started now; the function returned waits for it. ``pages``: the
+    story pages to index (paths under ``site``), when not all of them. The process is started here,
+    in the calling thread: a thread of its own would wait for the interpreter's lock while this one
+    renders, and start it late."""
     binary = binary or pagefind_binary()
     if binary is None:
         return _answer(Problem(WHERE, "search_unavailable", "no pagefind binary (install pagefind[bin])"))
-    if not any(site.glob(INDEXED_GLOB)):
+    if not (any(site.glob(INDEXED_GLOB)) if pages is None else pages):
         return _answer(None)  # nothing to index yet: the search page says so
     folder = tempfile.TemporaryDirectory(prefix="digest-search-")
     output = Path(folder.name) / BUNDLE_DIR
+    # The glob goes in a config file in Pagefind's working folder: a year's pages listed on the
+    # command line would pass the 128 KB a single argument may have.
+    (Path(folder.name) / "pagefind.json").write_text(json.dumps({"glob": _glob(pages)}), encoding="utf-8")
     try:
         process = subprocess.Popen(
             _command(binary, site, output, _primary_language(language)),
+            cwd=folder.name,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -119,12 +202,24 @@ def _write(site: Path, pages: Sequence[OutputFile]) -> None:
         target.write_bytes(page.content)
 
 
+def _glob(pages: Sequence[str] | None) -> str:
+    """Pagefind's glob for ``pages`` (story pages, whose folder names need no escaping), or all."""
+    if pages is None:
+        return INDEXED_GLOB
+    folders = []
+    for page in pages:
+        match = STORY_PAGE.match(page)
+        if match is None:
+            raise ValueError(f"{page}: not a story page")
+        folders.append(match[1])
+    return "stories/{" + ",".join(folders) + "}/index.html"
+
+
 def _command(binary: Path, site: Path, output: Path, language: str) -> list[str]:
     return [
-        str(binary),
-        "--site", str(site),
+        str(binary.absolute()),
+        "--site", str(site.absolute()),
         "--output-path", str(output.absolute()),
-        "--glob", INDEXED_GLOB,
         "--force-language", language,
         "--keep-index-url",  # result links end in index.html, as every other link on the site does
         "--quiet",

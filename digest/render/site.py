@@ -25,7 +25,7 @@ import markupsafe
 import digest
 from digest.errors import ConfigError
 from digest.records import Edition, FeedState, OutputFile, Story
-from digest.render import common
+from digest.render import common, search
 from digest.render.common import KIND_SINGULAR, KIND_TITLES, LISTING_KINDS, SiteIndex
 from digest.sanitize import sanitize_html
 
@@ -385,9 +385,14 @@ def about_page(writer: PageWriter) -> OutputFile:
 
 
 def search_page(writer: PageWriter) -> OutputFile:
-    """The search page; its index (``pagefind/``) is built from the story pages by ``render/search.py``."""
+    """The search page; its index (``pagefind/``, and the older periods' bundles it merges) is built
+    from the story pages by ``render/search.py``."""
     return writer.write(
-        "search.html", "search/index.html", "Search", f"Search every story in {writer.data.site.title}."
+        "search.html",
+        "search/index.html",
+        "Search",
+        f"Search every story in {writer.data.site.title}.",
+        merged_bundles=search.merged_folders(writer.data.stories, writer.data.now),
     )
 
 

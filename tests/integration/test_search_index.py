@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from unittest.mock import patch
 
@@ -18,10 +19,10 @@ import pytest
 
 from digest.publish import publish_tree
 from digest.records import OutputFile
-from digest.render import render_all
+from digest.render import SiteData, render_all, search
 from digest.render.pagefind_order import decode_cbor
-from digest.render.search import index_site, pagefind_binary, render_search_index
-from tests.unit.test_render import _site_data
+from digest.render.search import Period, index_site, pagefind_binary, render_search_index
+from tests.unit.test_render import _site_data, _story
 
 pytestmark = pytest.mark.skipif(
     pagefind_binary() is None, reason="no pagefind binary (pip install pagefind[bin])"
@@ -103,3 +104,80 @@ def test_a_staged_site_gives_the_same_bundle_and_is_left_as_it_was(
     bundle, problems = index_site(site, "en")
     assert problems == [] and bundle == _bundle(pages)
     assert sorted(path.relative_to(site) for path in site.rglob("*")) == before  # the bundle went elsewhere
+
+
+# --- one bundle per period -------------------------------------------------------------------------
+
+
+def _periodic_site_data() -> SiteData:
+    """The render fixture with a story of October and one of last year beside November's."""
+    data = _site_data()
+    october = replace(
+        _story("s-oct", "Lighthouse keepers' helpline extended to online abuse", 12),
+        published=datetime(2026, 10, 12, 8, tzinfo=UTC),
+    )
+    last_year = replace(
+        _story("s-2025", "Glacier guides trained to spot cyberstalking", 12),
+        published=datetime(2025, 3, 12, 8, tzinfo=UTC),
+    )
+    return replace(data, stories=(*data.stories, october, last_year))
+
+
+def periodic_site(folder: Path) -> list[Period]:
+    """The periodic fixture published in ``folder`` with every period's bundle in its place."""
+    data = _periodic_site_data()
+    pages = render_all(data)
+    publish_tree(pages, folder)
+    bundles: list[OutputFile] = []
+    periods = search.periods(data.stories, data.now)
+    for period in periods:
+        made, problems = search.start_indexing(folder, "en", pages=period.pages)()
+        assert problems == []
+        bundles += period.files({output.path: output.content for output in made})
+    publish_tree([*pages, *bundles], folder)
+    return periods
+
+
+def test_each_period_indexes_its_own_pages_in_a_bundle_of_its_own(tmp_path: Path) -> None:
+    periods = periodic_site(tmp_path)
+    assert [(p.label, p.folder, len(p.pages)) for p in periods] == [
+        ("2026-11", "pagefind", 3),
+        ("2026-10", "pagefind/2026-10", 1),
+        ("2025", "pagefind/2025", 1),
+    ]
+    for period in periods:
+        entry = json.loads((tmp_path / period.folder / "pagefind-entry.json").read_text())
+        assert entry["languages"]["en"]["page_count"] == len(period.pages)
+    # A merged bundle has its index, not a second copy of the search code.
+    assert (tmp_path / "pagefind" / "pagefind-ui.js").is_file()
+    assert not (tmp_path / "pagefind" / "2026-10" / "pagefind-ui.js").exists()
+    assert any((tmp_path / "pagefind" / "2026-10" / "fragment").iterdir())
+
+
+def test_the_searched_part_of_a_story_page_leaves_out_its_related_stories_only() -> None:
+    data = _periodic_site_data()
+    first = {page.path: page for page in render_all(data)}
+    newer = _story("s-new", "Another harassment regulation story", 25)
+    second = {page.path: page for page in render_all(replace(data, stories=(*data.stories, newer)))}
+    story = "stories/s1/index.html"
+    assert first[story].content != second[story].content  # the new story is among its related stories
+    assert search.searched_part(first[story].content) == search.searched_part(second[story].content)
+    retitled = replace(data.stories[0], title="A changed headline")
+    third = {page.path: page for page in render_all(replace(data, stories=(retitled, *data.stories[1:])))}
+    assert search.searched_part(third[story].content) != search.searched_part(first[story].content)
+
+
+def test_pages_that_differ_in_their_related_stories_only_give_one_bundle(tmp_path: Path) -> None:
+    """What makes keeping a period's bundle safe: Pagefind makes the same bytes of the pages whose
+    searched part is the same, so a kept bundle is the one indexing them again would give."""
+    data = _periodic_site_data()
+    newer = _story("s-new", "Another harassment regulation story", 25)
+    bundles = []
+    for name, stories in (("first", data.stories), ("second", (*data.stories, newer))):
+        publish_tree(render_all(replace(data, stories=stories)), tmp_path / name)
+        made, problems = search.start_indexing(tmp_path / name, "en", pages=["stories/s1/index.html"])()
+        assert problems == []
+        bundles.append({output.path: output.content for output in made})
+    first, second = (tmp_path / name / "stories/s1/index.html" for name in ("first", "second"))
+    assert first.read_bytes() != second.read_bytes()
+    assert bundles[0] == bundles[1]

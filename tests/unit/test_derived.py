@@ -7,6 +7,7 @@ from pathlib import Path
 
 from digest import derived
 from digest.records import Article, Cluster, FeedSource, Judgement, OutputFile, Problem, Source, Story, Tags
+from digest.render.search import Period
 from digest.store import Store
 from digest.stories import StoryJob, job_digest
 
@@ -172,29 +173,100 @@ def test_digest_does_not_depend_on_which_equal_strings_are_one_object() -> None:
     assert derived.digest_of(tuple(first)) == derived.digest_of(tuple(second))
 
 
+def _periods(*pages_by_label: tuple[str, tuple[str, ...]]) -> list[Period]:
+    return [
+        Period(label, "pagefind" if n == 0 else f"pagefind/{label}", pages)
+        for n, (label, pages) in enumerate(pages_by_label)
+    ]
+
+
+Attempts = list[tuple[Path, tuple[str, ...]]]
+
+
+def _indexer(attempts: Attempts, fails: bool = False) -> derived.PeriodIndexer:
+    def index(staged: Path, pages: Sequence[str]) -> Callable[[], tuple[list[OutputFile], list[Problem]]]:
+        attempts.append((staged, tuple(pages)))
+        if fails:
+            return lambda: ([], [Problem("search index", "search_unavailable", "no pagefind binary")])
+        entry = OutputFile("pagefind/pagefind-entry.json", " ".join(pages).encode())
+        return lambda: ([OutputFile("pagefind/pagefind.js", b"js"), entry], [])
+
+    return index
+
+
 def test_a_failed_search_index_is_not_reused(tmp_path: Path) -> None:
-    pages = [OutputFile("stories/s-1/index.html", b"<p>one</p>")]
-    attempts: list[Path] = []
-    js = OutputFile("pagefind/pagefind.js", b"js")
-
-    def failing(staged: Path) -> Callable[[], tuple[list[OutputFile], list[Problem]]]:
-        attempts.append(staged)
-        return lambda: ([], [Problem("search index", "search_unavailable", "no pagefind binary")])
-
-    def working(staged: Path) -> Callable[[], tuple[list[OutputFile], list[Problem]]]:
-        attempts.append(staged)
-        return lambda: ([js], [])
-
+    periods = _periods(("2026-11", ("stories/s-1/index.html",)))
+    searched = {"stories/s-1/index.html": b"<p>one</p>", "stories/s-2/index.html": b"two"}
+    attempts: Attempts = []
+    bundle = [
+        OutputFile("pagefind/pagefind-entry.json", b"stories/s-1/index.html"),
+        OutputFile("pagefind/pagefind.js", b"js"),
+    ]
     with Store.open(tmp_path / "s.sqlite") as store:
-        failed = derived.search_bundle_for(pages, store, failing)
+        failed = derived.search_bundles_for(periods, searched, store, _indexer(attempts, fails=True))
         assert failed.start(tmp_path / "one")() == [] and failed.problems()
-        indexed = derived.search_bundle_for(pages, store, working)
-        assert indexed.start(tmp_path / "two")() == [js] and indexed.problems() == []
-        kept = derived.search_bundle_for(pages, store, working)  # the same pages: not indexed again
-        assert kept.start(tmp_path / "three")() == [js] and kept.problems() == []
-        never = derived.search_bundle_for([OutputFile("stories/s-2/index.html", b"two")], store, working)
+        indexed = derived.search_bundles_for(periods, searched, store, _indexer(attempts))
+        assert indexed.start(tmp_path / "two")() == bundle and indexed.problems() == []
+        kept = derived.search_bundles_for(periods, searched, store, _indexer(attempts))  # the same pages
+        assert kept.start(tmp_path / "three")() == bundle and kept.problems() == [] and kept.indexed() == []
+        other = _periods(("2026-11", ("stories/s-2/index.html",)))
+        never = derived.search_bundles_for(other, searched, store, _indexer(attempts))
         assert never.problems() == []  # the site was not published: nothing was started
-    assert attempts == [tmp_path / "one", tmp_path / "two"]
+    assert [staged for staged, _ in attempts] == [tmp_path / "one", tmp_path / "two"]
+
+
+def test_only_the_periods_whose_pages_changed_are_indexed_again(tmp_path: Path) -> None:
+    november, october, year = (
+        ("stories/n-1/index.html",),
+        ("stories/o-1/index.html",),
+        ("stories/y-1/index.html",),
+    )
+    periods = _periods(("2026-11", november), ("2026-10", october), ("2025", year))
+    searched = {november[0]: b"november", october[0]: b"october", year[0]: b"last year"}
+    attempts: Attempts = []
+    with Store.open(tmp_path / "s.sqlite") as store:
+        first = derived.search_bundles_for(periods, searched, store, _indexer(attempts))
+        files = first.start(tmp_path)()
+        assert first.indexed() == ["2025", "2026-10", "2026-11"]
+        # The newest period's bundle is whole at pagefind/; a merged one has no code of its own.
+        assert [f.path for f in files] == [
+            "pagefind/pagefind-entry.json",
+            "pagefind/pagefind.js",
+            "pagefind/2026-10/pagefind-entry.json",
+            "pagefind/2025/pagefind-entry.json",
+        ]
+        attempts.clear()
+        changed = {**searched, november[0]: b"november, with a new source"}
+        again = derived.search_bundles_for(periods, changed, store, _indexer(attempts))
+        assert again.start(tmp_path)() == files  # the fake indexer's bundle depends on the paths alone
+        assert again.indexed() == ["2026-11"] and attempts == [(tmp_path, november)]
+        # A new month: November's bundle moves to pagefind/2026-11/ as it is, not indexed again.
+        attempts.clear()
+        december = ("stories/d-1/index.html",)
+        later = _periods(("2026-12", december), ("2026-11", november), ("2026-10", october), ("2025", year))
+        moved = derived.search_bundles_for(
+            later, {**changed, december[0]: b"december"}, store, _indexer(attempts)
+        )
+        paths = [f.path for f in moved.start(tmp_path)()]
+        assert attempts == [(tmp_path, december)]
+        assert "pagefind/2026-11/pagefind-entry.json" in paths and "pagefind/2026-11/pagefind.js" not in paths
+
+
+def test_the_bundles_of_periods_no_longer_shown_are_dropped(tmp_path: Path) -> None:
+    october, november = ("stories/o-1/index.html",), ("stories/n-1/index.html",)
+    searched = {october[0]: b"october", november[0]: b"november"}
+    attempts: Attempts = []
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.save_derived("search", "old-inputs", b"the one bundle of an older version")
+        months = _periods(("2026-11", november), ("2026-10", october))
+        derived.search_bundles_for(months, searched, store, _indexer(attempts)).start(tmp_path)()
+        assert store.derived("search", "old-inputs") is None
+        # The next year: both months are one bundle, "2026".
+        year = _periods(("2027-01", ("stories/j-1/index.html",)), ("2026", october + november))
+        more = {**searched, "stories/j-1/index.html": b"january"}
+        derived.search_bundles_for(year, more, store, _indexer(attempts)).start(tmp_path)()
+        names = [row[0] for row in store.db.execute("SELECT name FROM derived ORDER BY name")]
+        assert names == ["search 2026", "search 2027-01"]
 
 
 def test_each_value_is_computed_once_and_values_no_longer_asked_for_are_dropped(tmp_path: Path) -> None:

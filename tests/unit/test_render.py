@@ -736,3 +736,33 @@ def test_every_page_links_the_site_icon(files: dict[str, bytes]) -> None:
     }
     assert {path for path, hrefs in icons.items() if len(hrefs) != 1} == set()
     assert files["assets/favicon.svg"].startswith(b"<svg")
+
+
+def test_a_story_is_searched_in_its_month_until_its_year_has_been_over_for_a_month() -> None:
+    from digest.render.search import period_of
+
+    late = datetime(2026, 12, 30, 20, tzinfo=UTC)
+    assert period_of(late, datetime(2026, 12, 31, tzinfo=UTC)) == "2026-12"
+    assert period_of(late, datetime(2027, 1, 31, 23, tzinfo=UTC)) == "2026-12"  # it may still change
+    assert period_of(late, datetime(2027, 2, 1, 1, tzinfo=UTC)) == "2026"
+    assert period_of(datetime(2027, 1, 2, tzinfo=UTC), datetime(2027, 2, 1, 1, tzinfo=UTC)) == "2027-01"
+
+
+def test_the_newest_period_is_the_bundle_the_search_page_loads_and_merges_the_rest_into() -> None:
+    from digest.render import search
+
+    stories = [
+        _story("a", "November story", 24),
+        replace(_story("b", "October story", 1), published=datetime(2026, 10, 1, tzinfo=UTC)),
+        replace(_story("c", "Old story", 1), published=datetime(2024, 5, 1, tzinfo=UTC)),
+        replace(_story("d", "Another old story", 1), published=datetime(2024, 6, 1, tzinfo=UTC)),
+    ]
+    periods = search.periods(stories, NOW)
+    assert [(p.label, p.folder, p.pages) for p in periods] == [
+        ("2026-11", "pagefind", ("stories/a/index.html",)),
+        ("2026-10", "pagefind/2026-10", ("stories/b/index.html",)),
+        ("2024", "pagefind/2024", ("stories/c/index.html", "stories/d/index.html")),
+    ]
+    page = render_all(_site_data(stories=tuple(stories)))
+    search_html = next(o.content.decode() for o in page if o.path == "search/index.html")
+    assert 'data-merged-bundles="../pagefind/2026-10/ ../pagefind/2024/"' in search_html
