@@ -34,3 +34,17 @@ def test_a_story_of_any_period_is_found(browser: Any, periodic_url: str, word: s
         results = search(page, word)
         assert [link for link in results if story in link] == [periodic_url + story + "index.html"], results
         assert errors == []
+
+
+def test_the_filters_count_the_stories_of_every_period(browser: Any, periodic_url: str) -> None:
+    with visit(browser, periodic_url + "search/index.html?q=regulator") as (page, errors):
+        page.wait_for_selector(".pagefind-ui__result-link")
+        page.wait_for_function("document.querySelectorAll('.pagefind-ui__filter-name').length >= 2")
+        values = page.eval_on_selector_all(
+            ".pagefind-ui__filter-value", "els => els.map(e => e.textContent.replace(/\\s+/g, ' ').trim())"
+        )
+        message = page.inner_text(".pagefind-ui__message")
+        assert errors == []
+    # Four of the five stories are on harassment: two of November, October's and last year's.
+    assert "harassment (4)" in values and "intimate-image abuse (1)" in values, values
+    assert message.startswith("5 results"), message
