@@ -284,11 +284,16 @@ class SearchBundles:
 
 
 def search_bundles_for(
-    periods: Sequence[SearchPeriod], searched: Mapping[str, bytes], store: Store, index: PeriodIndexer
+    periods: Sequence[SearchPeriod],
+    searched: Mapping[str, bytes],
+    indexer: str,
+    store: Store,
+    index: PeriodIndexer,
 ) -> SearchBundles:
     """The search bundles of ``periods`` (see ``SearchBundles``); ``searched``: each story page's path
-    and what of it can change its search record (``search.searched_part``)."""
-    inputs = [digest_of([(path, searched[path]) for path in period.pages]) for period in periods]
+    and what of it can change its search record (``search.searched_part``); ``indexer``: what else
+    makes a bundle (``search.indexer_identity``)."""
+    inputs = [digest_of(indexer, [(path, searched[path]) for path in period.pages]) for period in periods]
     return SearchBundles(store, periods, inputs, index)
 
 

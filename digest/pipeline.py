@@ -118,6 +118,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         bundles = derived.search_bundles_for(
             search.periods(site.stories, options.now),
             {page.path: search.searched_part(page.content) for page in story_pages},
+            search.indexer_identity(config.site.language),
             store,
             lambda staged, pages: search.start_indexing(staged, config.site.language, pages=pages),
         )

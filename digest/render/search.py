@@ -124,6 +124,21 @@ def pagefind_binary() -> Path | None:
     return Path(found) if found else None
 
 
+def indexer_identity(language: str, binary: Path | None = None) -> str:
+    """What besides the pages makes a bundle: the indexer's version (``pagefind --version``) and the
+    language. A bundle kept from another version of Pagefind would be merged by code that cannot
+    read it, so a new version indexes every period again."""
+    binary = binary or pagefind_binary()
+    version = "no indexer"
+    if binary is not None:
+        try:
+            run = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30)
+            version = run.stdout.strip() or f"exit {run.returncode}"
+        except (OSError, subprocess.SubprocessError) as exc:
+            version = f"unusable: {type(exc).__name__}"
+    return f"{version}; {_primary_language(language)}"
+
+
 def is_indexed(output: OutputFile) -> bool:
     """Whether Pagefind reads this file: the story pages (``INDEXED_GLOB``)."""
     return output.path.startswith("stories/") and output.path.endswith(".html")

@@ -181,3 +181,8 @@ def test_pages_that_differ_in_their_related_stories_only_give_one_bundle(tmp_pat
     first, second = (tmp_path / name / "stories/s1/index.html" for name in ("first", "second"))
     assert first.read_bytes() != second.read_bytes()
     assert bundles[0] == bundles[1]
+
+
+def test_the_indexer_is_known_by_its_version_and_the_language() -> None:
+    assert search.indexer_identity("en-GB") == "pagefind 1.5.2; en"  # the version pyproject.toml pins
+    assert search.indexer_identity("en", binary=Path("/nonexistent/pagefind")).startswith("unusable")

@@ -181,6 +181,7 @@ def _periods(*pages_by_label: tuple[str, tuple[str, ...]]) -> list[Period]:
 
 
 Attempts = list[tuple[Path, tuple[str, ...]]]
+INDEXER = "pagefind 1.5.2; en"
 
 
 def _indexer(attempts: Attempts, fails: bool = False) -> derived.PeriodIndexer:
@@ -203,14 +204,16 @@ def test_a_failed_search_index_is_not_reused(tmp_path: Path) -> None:
         OutputFile("pagefind/pagefind.js", b"js"),
     ]
     with Store.open(tmp_path / "s.sqlite") as store:
-        failed = derived.search_bundles_for(periods, searched, store, _indexer(attempts, fails=True))
+        failed = derived.search_bundles_for(periods, searched, INDEXER, store, _indexer(attempts, fails=True))
         assert failed.start(tmp_path / "one")() == [] and failed.problems()
-        indexed = derived.search_bundles_for(periods, searched, store, _indexer(attempts))
+        indexed = derived.search_bundles_for(periods, searched, INDEXER, store, _indexer(attempts))
         assert indexed.start(tmp_path / "two")() == bundle and indexed.problems() == []
-        kept = derived.search_bundles_for(periods, searched, store, _indexer(attempts))  # the same pages
+        kept = derived.search_bundles_for(
+            periods, searched, INDEXER, store, _indexer(attempts)
+        )  # the same pages
         assert kept.start(tmp_path / "three")() == bundle and kept.problems() == [] and kept.indexed() == []
         other = _periods(("2026-11", ("stories/s-2/index.html",)))
-        never = derived.search_bundles_for(other, searched, store, _indexer(attempts))
+        never = derived.search_bundles_for(other, searched, INDEXER, store, _indexer(attempts))
         assert never.problems() == []  # the site was not published: nothing was started
     assert [staged for staged, _ in attempts] == [tmp_path / "one", tmp_path / "two"]
 
@@ -225,7 +228,7 @@ def test_only_the_periods_whose_pages_changed_are_indexed_again(tmp_path: Path) 
     searched = {november[0]: b"november", october[0]: b"october", year[0]: b"last year"}
     attempts: Attempts = []
     with Store.open(tmp_path / "s.sqlite") as store:
-        first = derived.search_bundles_for(periods, searched, store, _indexer(attempts))
+        first = derived.search_bundles_for(periods, searched, INDEXER, store, _indexer(attempts))
         files = first.start(tmp_path)()
         assert first.indexed() == ["2025", "2026-10", "2026-11"]
         # The newest period's bundle is whole at pagefind/; a merged one has no code of its own.
@@ -237,7 +240,7 @@ def test_only_the_periods_whose_pages_changed_are_indexed_again(tmp_path: Path) 
         ]
         attempts.clear()
         changed = {**searched, november[0]: b"november, with a new source"}
-        again = derived.search_bundles_for(periods, changed, store, _indexer(attempts))
+        again = derived.search_bundles_for(periods, changed, INDEXER, store, _indexer(attempts))
         assert again.start(tmp_path)() == files  # the fake indexer's bundle depends on the paths alone
         assert again.indexed() == ["2026-11"] and attempts == [(tmp_path, november)]
         # A new month: November's bundle moves to pagefind/2026-11/ as it is, not indexed again.
@@ -245,11 +248,24 @@ def test_only_the_periods_whose_pages_changed_are_indexed_again(tmp_path: Path) 
         december = ("stories/d-1/index.html",)
         later = _periods(("2026-12", december), ("2026-11", november), ("2026-10", october), ("2025", year))
         moved = derived.search_bundles_for(
-            later, {**changed, december[0]: b"december"}, store, _indexer(attempts)
+            later, {**changed, december[0]: b"december"}, INDEXER, store, _indexer(attempts)
         )
         paths = [f.path for f in moved.start(tmp_path)()]
         assert attempts == [(tmp_path, december)]
         assert "pagefind/2026-11/pagefind-entry.json" in paths and "pagefind/2026-11/pagefind.js" not in paths
+
+
+def test_another_version_of_the_indexer_indexes_every_period_again(tmp_path: Path) -> None:
+    """A kept bundle merged by another version's code might not be readable by it."""
+    periods = _periods(("2026-11", ("stories/n-1/index.html",)), ("2026-10", ("stories/o-1/index.html",)))
+    searched = {"stories/n-1/index.html": b"november", "stories/o-1/index.html": b"october"}
+    attempts: Attempts = []
+    with Store.open(tmp_path / "s.sqlite") as store:
+        for indexer in (INDEXER, INDEXER, "pagefind 1.6.0; en"):
+            derived.search_bundles_for(periods, searched, indexer, store, _indexer(attempts)).start(
+                tmp_path
+            )()
+    assert len(attempts) == 4  # both periods at first, none again, both for the new version
 
 
 def test_the_bundles_of_periods_no_longer_shown_are_dropped(tmp_path: Path) -> None:
@@ -259,12 +275,12 @@ def test_the_bundles_of_periods_no_longer_shown_are_dropped(tmp_path: Path) -> N
     with Store.open(tmp_path / "s.sqlite") as store:
         store.save_derived("search", "old-inputs", b"the one bundle of an older version")
         months = _periods(("2026-11", november), ("2026-10", october))
-        derived.search_bundles_for(months, searched, store, _indexer(attempts)).start(tmp_path)()
+        derived.search_bundles_for(months, searched, INDEXER, store, _indexer(attempts)).start(tmp_path)()
         assert store.derived("search", "old-inputs") is None
         # The next year: both months are one bundle, "2026".
         year = _periods(("2027-01", ("stories/j-1/index.html",)), ("2026", october + november))
         more = {**searched, "stories/j-1/index.html": b"january"}
-        derived.search_bundles_for(year, more, store, _indexer(attempts)).start(tmp_path)()
+        derived.search_bundles_for(year, more, INDEXER, store, _indexer(attempts)).start(tmp_path)()
         names = [row[0] for row in store.db.execute("SELECT name FROM derived ORDER BY name")]
         assert names == ["search 2026", "search 2027-01"]
 
