@@ -243,11 +243,13 @@ class SearchBundles:
             for period, key in zip(periods, inputs, strict=True)
         }
         self._indexing: dict[str, Callable[[], tuple[list[OutputFile], list[Problem]]]] = {}
+        self._started = False
         self._result: tuple[list[OutputFile], list[Problem]] | None = None
 
     def start(self, staged: Path) -> Callable[[], list[OutputFile]]:
         """Start indexing each period not kept (Pagefind runs as processes of their own, so this one
         goes on with the rest of the site); the function returned waits for the bundles."""
+        self._started = True
         for period in self._periods:
             if self._kept[period.label] is None:
                 self._indexing[period.label] = self._index(staged, period.pages)
@@ -258,10 +260,9 @@ class SearchBundles:
         return sorted(self._indexing)
 
     def problems(self) -> list[Problem]:
-        """What went wrong in indexing, once it is done; nothing when every bundle was kept or none was
-        started (the site was not published)."""
-        started = self._indexing or all(bundle is not None for bundle in self._kept.values())
-        return self._done()[1] if started else []
+        """What went wrong in indexing, once it is done; nothing when it never started (the site was
+        not published)."""
+        return self._done()[1] if self._started else []
 
     def _done(self) -> tuple[list[OutputFile], list[Problem]]:
         if self._result is None:
