@@ -766,3 +766,24 @@ def test_the_newest_period_is_the_bundle_the_search_page_loads_and_merges_the_re
     page = render_all(_site_data(stories=tuple(stories)))
     search_html = next(o.content.decode() for o in page if o.path == "search/index.html")
     assert 'data-merged-bundles="../pagefind/2026-10/ ../pagefind/2024/"' in search_html
+
+
+def test_a_search_page_override_that_merges_no_older_period_is_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "search.html").write_text(
+        '{% extends "base.html" %}{% block content %}<div id="search"></div>{% endblock %}'
+    )
+    october = replace(_story("s-oct", "October story", 1), published=datetime(2026, 10, 1, tzinfo=UTC))
+    data = _site_data(site=SiteConfig(base_url=BASE, templates=str(tmp_path)))
+    render_all(data)  # one period: nothing to merge
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    render_all(replace(data, stories=(*data.stories, october)))
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "search.html: the search page does not merge pagefind/2026-10 (merged_bundles), so search finds "
+        "only the newest period's stories"
+    ]
+    caplog.clear()
+    render_all(replace(_site_data(), stories=(*data.stories, october)))  # the bundled template merges it
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
