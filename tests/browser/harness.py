@@ -58,11 +58,19 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    # The default backlog of 5 turns a burst of connections (Pagefind fetching a search's index
+    # chunks, fragments and filters at once, one connection each over HTTP/1.0) into SYN retries
+    # that stall the page for seconds, as the bench's farm server found.
+    request_queue_size = 128
+
+
 @contextmanager
 def serve_folder(folder: Path) -> Iterator[str]:
     """Serve ``folder`` on 127.0.0.1 (a free port) in a thread; yields the base URL ending in ``/``."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
