@@ -175,7 +175,8 @@ def start_indexing(
     binary = binary or pagefind_binary()
     if binary is None:
         return _answer(Problem(WHERE, "search_unavailable", "no pagefind binary (install pagefind[bin])"))
-    if not (any(site.glob(INDEXED_GLOB)) if pages is None else pages):
+    nothing = not any(site.glob(INDEXED_GLOB)) if pages is None else not pages
+    if nothing:
         return _answer(None)  # nothing to index yet: the search page says so
     folder = tempfile.TemporaryDirectory(prefix="digest-search-")
     output = Path(folder.name) / BUNDLE_DIR

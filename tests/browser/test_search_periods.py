@@ -11,7 +11,7 @@ import pytest
 
 from digest.render.search import pagefind_binary
 from tests.browser.harness import serve_folder
-from tests.browser.test_site import search, visit
+from tests.browser.test_site import filters_loaded, search, visit
 from tests.integration.test_search_index import periodic_site
 
 pytestmark = pytest.mark.skipif(pagefind_binary() is None, reason="no pagefind binary")
@@ -38,8 +38,7 @@ def test_a_story_of_any_period_is_found(browser: Any, periodic_url: str, word: s
 
 def test_the_filters_count_the_stories_of_every_period(browser: Any, periodic_url: str) -> None:
     with visit(browser, periodic_url + "search/index.html?q=regulator") as (page, errors):
-        page.wait_for_selector(".pagefind-ui__result-link")
-        page.wait_for_function("document.querySelectorAll('.pagefind-ui__filter-name').length >= 2")
+        filters_loaded(page)
         values = page.eval_on_selector_all(
             ".pagefind-ui__filter-value", "els => els.map(e => e.textContent.replace(/\\s+/g, ' ').trim())"
         )

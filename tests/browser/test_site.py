@@ -64,6 +64,13 @@ def search(page: Any, term: str) -> list[str]:
     return links
 
 
+def filters_loaded(page: Any) -> None:
+    """Wait for the results of the search the page's ``?q=`` started, then for its filter groups:
+    the UI adds each group as its values load (the site has two, tag and jurisdiction)."""
+    page.wait_for_selector(".pagefind-ui__result-link")
+    page.wait_for_function("document.querySelectorAll('.pagefind-ui__filter-name').length >= 2")
+
+
 def distinctive_word(site: Path) -> tuple[str, str]:
     """(story path, word) for a long word in one story's summary and in no other story page."""
     pages = {
@@ -120,9 +127,7 @@ def test_search_finds_a_story_by_a_word_from_its_summary(
 
 def test_search_offers_topic_and_jurisdiction_filters(browser: Any, site_url: str) -> None:
     with visit(browser, site_url + "search/index.html?q=online") as (page, _):
-        page.wait_for_selector(".pagefind-ui__result-link")
-        # The UI adds each filter group as its values load: wait for two groups, then read their names.
-        page.wait_for_function("document.querySelectorAll('.pagefind-ui__filter-name').length >= 2")
+        filters_loaded(page)
         filters = page.eval_on_selector_all(
             ".pagefind-ui__filter-name", "names => names.map(n => n.textContent.trim())"
         )
