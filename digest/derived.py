@@ -18,9 +18,7 @@ story that holds its articles).
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import functools
-import hashlib
 import logging
 import pickle
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from digest.fingerprint import digest_of
 from digest.records import Article, FeedSource, Judgement, OutputFile, Problem, Story
 from digest.store import Store
 
@@ -36,52 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PACKAGE = Path(__file__).parent
 T = TypeVar("T")
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """A digest of the package's code and word lists: a new version never reuses an old result."""
-    hasher = hashlib.sha256()
-    for path in sorted(p for p in PACKAGE.rglob("*") if p.suffix in (".py", ".toml") and p.is_file()):
-        hasher.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    return hasher.hexdigest()
-
-
-def digest_of(*parts: Any) -> str:
-    """A digest of the values of ``parts`` (records, tuples, strings, numbers, datetimes)."""
-    hasher = hashlib.sha256(code_fingerprint().encode())
-    for part in parts:
-        _digest_into(hasher, part)
-    return hasher.hexdigest()
-
-
-def _digest_into(hasher: Any, value: Any) -> None:
-    """Strings and bytes as they are, records field by field, each prefixed by its kind and size;
-    anything else by its repr. Not repr throughout: it escapes every character of every text (three
-    times the cost of hashing it); not pickle: its bytes depend on which equal strings are one object."""
-    if isinstance(value, str):
-        _sized(hasher, b"s", value.encode("utf-8", "surrogatepass"))
-    elif isinstance(value, bytes):
-        _sized(hasher, b"b", value)
-    elif isinstance(value, tuple | list):
-        hasher.update(b"(%d:" % len(value))
-        for item in value:
-            _digest_into(hasher, item)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        hasher.update(type(value).__name__.encode() + b"{")
-        for field in dataclasses.fields(value):
-            _digest_into(hasher, getattr(value, field.name))
-    else:
-        _sized(hasher, b"r", repr(value).encode("utf-8", "surrogatepass"))
-
-
-def _sized(hasher: Any, kind: bytes, data: bytes) -> None:
-    hasher.update(kind + b"%d:" % len(data))
-    hasher.update(data)
 
 
 @functools.lru_cache(maxsize=1 << 18)  # more than a build's articles: see below
@@ -322,3 +278,35 @@ def _loaded(saved: bytes | None) -> dict[str, Any]:
     except Exception:  # a damaged value: compute everything again
         return {}
     return value if isinstance(value, dict) else {}
+
+
+# --- published pages -------------------------------------------------------------------------
+
+PAGES = "pages"  # the keys of the published pages (``render/keys.py``), saved under the site's folder
+FileIdentity = tuple[int, int, int, int]  # size, modification time (ns), inode, device
+
+
+def published_pages(store: Store, out_dir: Path) -> dict[str, str]:
+    """Path -> key of each page the last build published in ``out_dir`` that is still the file it
+    published: same size, time and inode. A page edited or replaced by hand since is rendered again."""
+    saved = _loaded(store.derived(PAGES, str(out_dir.absolute())))
+    return {path: key for path, (key, identity) in saved.items() if _identity(out_dir / path) == identity}
+
+
+def remember_pages(store: Store, out_dir: Path, files: Sequence[OutputFile]) -> None:
+    """Save the key of each published page that has one, with what identifies its file now."""
+    identities = {output.path: _identity(out_dir / output.path) for output in files if output.key}
+    saved = {
+        output.path: (output.key, identities[output.path])
+        for output in files
+        if output.key and identities[output.path] is not None
+    }
+    store.save_derived(PAGES, str(out_dir.absolute()), pickle.dumps(saved, protocol=5))
+
+
+def _identity(path: Path) -> FileIdentity | None:
+    try:
+        found = path.lstat()
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns, found.st_ino, found.st_dev

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from digest import derived, lexicon
+from digest import lexicon
 from digest.config import EditionsConfig
+from digest.fingerprint import digest_of
 from digest.records import Edition, Section, Story
 from digest.store import article_id
 
@@ -202,7 +203,7 @@ def section_of(story: Story) -> str:
 def section_key(story: Story) -> str:
     """A digest of what ``section_of`` reads, under which a story's section is kept across builds:
     a story's other fields (its grouping reasons' scores) change with every new article."""
-    return derived.digest_of(story.tags.responses, story.title, tuple(s.text for s in story.summary))
+    return digest_of(story.tags.responses, story.title, tuple(s.text for s in story.summary))
 
 
 def section_evidence(story: Story) -> Counter[str]:

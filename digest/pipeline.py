@@ -18,7 +18,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from digest import curation, derived, fetch
@@ -34,6 +34,7 @@ from digest.records import (
     FetchRequest,
     FetchResult,
     Judgement,
+    OutputFile,
     PageText,
     ParsedFeed,
     Problem,
@@ -110,6 +111,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
             feeds=tuple(store.feed_states_for_status(feed.url for feed in config.feeds)),
             excluded=tuple(store.exclusions(since=status_since(options.now))),
             about_markdown=read_about(config),
+            published=derived.published_pages(store, options.out_dir),
         )
         moved = editions_stage.moved_stories(built_stories, store)  # gone story id -> its successor
         emails = workers.start(render_email_files, site, config.email, jobs=len(site.stories))
@@ -117,15 +119,17 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         staged_first = [*story_pages, *render_moved_pages(site, moved)]
         bundles = derived.search_bundles_for(
             search.periods(site.stories, options.now),
-            {page.path: search.searched_part(page.content) for page in story_pages},
+            {page.path: search.searched_part(content_of(page, options.out_dir)) for page in story_pages},
             search.indexer_identity(config.site.language),
             store,
             lambda staged, pages: search.start_indexing(staged, config.site.language, pages=pages),
         )
+        rest = cache(lambda: [*rest_of_site(), *emails()])
         # The indexer reads the staged story pages while the rest of the site is rendered.
-        written = publish_tree(
-            staged_first, options.out_dir, later=bundles.start, rest=lambda: [*rest_of_site(), *emails()]
-        )
+        written = publish_tree(staged_first, options.out_dir, later=bundles.start, rest=rest)
+        published = [*staged_first, *rest()]
+        derived.remember_pages(store, options.out_dir, published)
+        log.debug("render: %d of %d files kept as published", sum(f.kept for f in published), len(published))
     lap("render and publish")  # the workers have stopped: all of their CPU is counted
     problems += bundles.problems()
     failing = store.failing_feeds(options.now, (feed.url for feed in config.feeds))
@@ -435,6 +439,11 @@ def page_of(entry: Entry, result: FetchResult, extracting: Future[PageText] | No
         headline = extract.feed_headline(entry)
         page = extract.extract_page(result.url, result.body, result.content_type, headline)
     return page if page.text else extract.fallback_page(entry, page.fallback_reason or "no text found")
+
+
+def content_of(page: OutputFile, out_dir: Path) -> bytes:
+    """A page's bytes: a kept page's are the published file's."""
+    return (out_dir / page.path).read_bytes() if page.kept else page.content
 
 
 def judge_articles(articles: Sequence[Article], workers: Workers) -> dict[str, Judgement]:

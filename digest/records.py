@@ -299,7 +299,9 @@ class Edition:
 @dataclass(frozen=True, slots=True)
 class OutputFile:
     path: str  # relative, forward slashes
-    content: bytes
+    content: bytes  # empty when ``kept``
+    key: str = ""  # what the page was rendered from (``render/keys.py``), for pages that have one
+    kept: bool = False  # the published file is this page: its key is the one it was published with
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from digest import derived, lexicon, quotes, text
 from digest.cluster import Traits, cluster_articles, counted_words, traits_of
+from digest.fingerprint import digest_of
 from digest.records import Article, ArticleFacts, Cluster, FeedSource, Judgement, Quote, Source, Story, Tags
 from digest.summarize import lone_surnames, summarize
 from digest.tag import organisations_named, places_in, tag_story
@@ -82,7 +83,7 @@ def job_digest(job: StoryJob) -> str:
     """The key a job's story is kept under: its articles by ``derived.article_digest``, each worked
     out once however many results are keyed by it."""
     members = tuple(map(derived.article_digest, job.members))
-    return derived.digest_of(job.cluster, members, job.judgements, job.feeds)
+    return digest_of(job.cluster, members, job.judgements, job.feeds)
 
 
 def story_jobs(

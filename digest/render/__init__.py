@@ -2,7 +2,9 @@
 
 ``render_all`` is the whole stage: the HTML site (``site.py``), the feeds (``feeds.py``) and the
 Markdown edition (``markdown.py``). Email and search are separate renderers (``email.py``,
-``search.py``) that take the same ``SiteData``. The same ``SiteData`` always gives the same bytes.
+``search.py``) that take the same ``SiteData``. The same ``SiteData`` always gives the same bytes; a
+page whose key (``keys.py``) is the one in ``SiteData.published`` comes out kept, its bytes the
+published file's.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import functools
 import logging
 import pickle
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from digest.config import SiteConfig
@@ -32,6 +34,9 @@ class SiteData:
     feeds: tuple[FeedState, ...]  # for the status page
     excluded: tuple[Exclusion, ...]  # for the status page: why each article was left out
     about_markdown: str = ""  # the operator's about page in Markdown
+    # Path -> key of each page whose published file is the one a build made with that key
+    # (``render/keys.py``): a page with the same key now is not rendered again.
+    published: dict[str, str] = field(default_factory=dict)
 
 
 # What the workers render while this process renders the rest: (kind, key, name) jobs.
@@ -88,7 +93,7 @@ def _files_of(job: site.PageJob, writer: site.PageWriter) -> tuple[OutputFile, .
     if job[0] == "feeds":
         return tuple(feeds.render_feeds(writer.data, writer.index, writer.environment))
     if job[0] == "markdown":
-        return tuple(markdown.render_markdown_editions(writer.data, writer.index))
+        return tuple(markdown.render_markdown_editions(writer.data, writer.index, writer.keys))
     return site.files_of_job(writer, job)
 
 

@@ -218,6 +218,37 @@ def leading(ranked: Sequence[Story], limit: int) -> list[Story]:
     return list(ranked[:limit] if limit else ranked)
 
 
+@dataclass(frozen=True, slots=True)
+class StoryLink:
+    """What a page shows of another story it links to (a related story): the page's key holds no
+    more of that story than this, so its other fields can change without the page being rendered."""
+
+    id: str
+    title: str
+    published: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EditionLink:
+    """What a page shows of an edition it links to (a story's, the next and the last)."""
+
+    number: int
+    key: str
+    title: str
+    start: date
+    end: date
+
+
+def story_link(story: Story) -> StoryLink:
+    return StoryLink(story.id, story.title, story.published)
+
+
+def edition_link(edition: Edition | None) -> EditionLink | None:
+    if edition is None:
+        return None
+    return EditionLink(edition.number, edition.key, edition.title, edition.start, edition.end)
+
+
 def related_stories(story: Story, index: SiteIndex, limit: int = 5) -> list[Story]:
     """Stories sharing a topic or organisation with ``story``, published within ``RELATED_WINDOW_S`` of
     it: most shared first, then newest. Within a window, not the whole archive: a page's related

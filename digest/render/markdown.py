@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from digest.records import Edition, OutputFile, Quote, Source, Story
 from digest.render import common
@@ -17,6 +17,7 @@ from digest.render.common import SiteIndex
 
 if TYPE_CHECKING:
     from digest.render import SiteData
+    from digest.render.keys import PageKeys
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +50,30 @@ def link(text: str, url: str) -> str:
     return f"[{escape(text)}]({target})"
 
 
-def render_markdown_editions(data: SiteData, index: SiteIndex) -> list[OutputFile]:
-    files = [
-        OutputFile(
-            f"editions/{common.segment(edition.key)}/edition.md", edition_markdown(edition, data, index)
-        )
-        for edition in data.editions
-    ]
-    latest = files[0].content if files else _empty(data)  # the newest edition, rendered once
-    return [OutputFile("digest.md", latest), *files]
+def render_markdown_editions(
+    data: SiteData, index: SiteIndex, keys: PageKeys | None = None
+) -> list[OutputFile]:
+    """``digest.md`` (the newest edition) and each edition's ``edition.md``. With ``keys``, a file
+    whose key is the published one's comes out kept (``render/keys.py``)."""
+    if not data.editions:
+        return [OutputFile("digest.md", _empty(data))]
+    made: dict[str, bytes] = {}  # edition key -> its Markdown: the newest is written twice, made once
+
+    def file(path: str, edition: Edition) -> OutputFile:
+        key = keys.of_file("markdown", path, _inputs(edition, index)) if keys else ""
+        if key and data.published.get(path) == key:
+            return OutputFile(path, b"", key, kept=True)
+        if edition.key not in made:
+            made[edition.key] = edition_markdown(edition, data, index)
+        return OutputFile(path, made[edition.key], key)
+
+    paths = [(f"editions/{common.segment(edition.key)}/edition.md", edition) for edition in data.editions]
+    return [file("digest.md", data.editions[0]), *(file(path, edition) for path, edition in paths)]
+
+
+def _inputs(edition: Edition, index: SiteIndex) -> dict[str, Any]:
+    """What an edition's Markdown is made from besides the site settings."""
+    return {"edition": edition, "stories": common.edition_stories(edition, index)}
 
 
 def _empty(data: SiteData) -> bytes:

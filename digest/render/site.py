@@ -27,6 +27,7 @@ from digest.errors import ConfigError
 from digest.records import Edition, FeedState, OutputFile, Story
 from digest.render import common, search
 from digest.render.common import KIND_SINGULAR, KIND_TITLES, LISTING_KINDS, SiteIndex
+from digest.render.keys import PageKeys
 from digest.sanitize import sanitize_html
 
 if TYPE_CHECKING:
@@ -54,10 +55,14 @@ def bundled_templates() -> Path:
     return checkout if (checkout / "base.html").is_file() else package / "_templates"
 
 
+def template_folders(operator_folder: str = "") -> list[Path]:
+    """Where templates are looked for, in order: the operator's folder first."""
+    return [*([Path(operator_folder)] if operator_folder else []), bundled_templates()]
+
+
 def make_environment(operator_folder: str = "") -> jinja2.Environment:
-    folders = [Path(operator_folder)] if operator_folder else []
     loader = jinja2.ChoiceLoader(
-        [jinja2.FileSystemLoader(folder) for folder in [*folders, bundled_templates()]]
+        [jinja2.FileSystemLoader(folder) for folder in template_folders(operator_folder)]
     )
     environment = jinja2.Environment(
         loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
@@ -105,6 +110,12 @@ class PageWriter:
     data: SiteData
     index: SiteIndex
     cards: dict[tuple[str, str, int], markupsafe.Markup] = field(default_factory=dict, compare=False)
+    keys: PageKeys = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        folders = template_folders(self.data.site.templates)
+        keys = PageKeys(self.data.site, self.data.now, self.environment, folders, self.index.slugs)
+        object.__setattr__(self, "keys", keys)  # frozen: set once, here
 
     @jinja2.pass_context
     def story_card(self, context: jinja2.runtime.Context, story: Story, level: int) -> markupsafe.Markup:
@@ -118,7 +129,17 @@ class PageWriter:
         return self.cards[key]
 
     def write(self, template: str, path: str, title: str, description: str = "", **values: Any) -> OutputFile:
+        """``template`` rendered to ``path``. A ``reusable`` page has a key (``render/keys.py``), and
+        comes out ``kept``, not rendered, when the published page has the same key."""
+        reusable = values.pop("reusable", False)
         canonical_path = values.pop("canonical_path", path)
+        og_type = values.pop("og_type", "website")
+        key = ""
+        if reusable:
+            page = (title, description, canonical_path, og_type)  # " page": no keyword argument's name
+            key = self.keys.of(template, path, {**values, " page": page})
+            if self.data.published.get(path) == key:
+                return OutputFile(path, b"", key, kept=True)
         context = {
             "site": self.data.site,
             "now": self.data.now,
@@ -127,7 +148,7 @@ class PageWriter:
             "page_title": title,
             "description": description or self.data.site.description,
             "canonical_url": common.absolute_url(self.data.site.base_url, canonical_path),
-            "og_type": values.pop("og_type", "website"),
+            "og_type": og_type,
             "story_url": common.story_path,
             "edition_url": common.edition_path,
             "link": self.index.link,
@@ -138,7 +159,7 @@ class PageWriter:
             html = self.environment.get_template(template).render(context)
         except jinja2.TemplateError as exc:
             raise ConfigError(f"template {template}: {exc}") from None
-        return OutputFile(path, html.encode("utf-8"))
+        return OutputFile(path, html.encode("utf-8"), key)
 
 
 PageJob = tuple[str, str, str]  # ("story", id, "") or ("listing", kind, name)
@@ -254,8 +275,9 @@ def edition_page(writer: PageWriter, position: int) -> OutputFile:
         sections=sections_of(edition, writer.index),
         story_count=len(common.edition_stories(edition, writer.index)),
         editor_note_html=render_markdown(edition.editor_note),
-        newer=editions[position - 1] if position > 0 else None,
-        older=editions[position + 1] if position + 1 < len(editions) else None,
+        newer=common.edition_link(editions[position - 1] if position > 0 else None),
+        older=common.edition_link(editions[position + 1] if position + 1 < len(editions) else None),
+        reusable=True,
     )
 
 
@@ -267,10 +289,11 @@ def story_page(writer: PageWriter, story: Story) -> OutputFile:
         _shorten(" ".join(sentence.text for sentence in story.summary[:2])),
         og_type="article",
         story=story,
-        edition=writer.index.edition_of.get(story.id),
+        edition=common.edition_link(writer.index.edition_of.get(story.id)),
         summary=common.numbered_summary(story),
         editor_note_html=render_markdown(story.editor_note),
-        related=common.related_stories(story, writer.index),
+        related=[common.story_link(other) for other in common.related_stories(story, writer.index)],
+        reusable=True,
     )
 
 
@@ -350,12 +373,13 @@ def _listing_page(
         kind_singular=KIND_SINGULAR[kind],
         name=name,
         stories=shown,
-        total=total,
+        total=None if page else total,  # an older page stays as it is while the listing grows
         page=page,
         first_page=common.listing_path(kind, slug),
         older_page=older_link,
         newer_page=newer_link,
         feed_path="feed.xml" if kind == "tags" and not page else "",
+        reusable=True,
     )
 
 

@@ -268,3 +268,32 @@ def test_a_broken_template_rendered_in_a_worker_is_one_line_and_keeps_the_site(
     assert broken.result.stderr.count("\n") == 1, broken.result.stderr
     assert "template story.html" in broken.result.stderr
     assert _snapshot(first.out) == before
+
+
+def test_a_rebuild_keeps_unchanged_pages_and_renders_again_those_touched_by_hand(
+    tmp_path: Path, sample_server: SampleServer
+) -> None:
+    """A page whose inputs did not change is not rendered again: publishing links the published file.
+    One edited or removed by hand since is rendered again, and the site is the one a first build of
+    the same inputs publishes."""
+    first = run_build(tmp_path / "site-a", sample_server)
+    assert first.result.returncode == 0, first.result.stderr
+    edited, removed = sorted((first.out / "stories").glob("*/index.html"))[:2]
+    originals = {edited: edited.read_bytes(), removed: removed.read_bytes()}
+    edited.write_bytes(b"<p>edited by hand</p>")
+    removed.unlink()
+    second = run_build(tmp_path / "site-a", sample_server, "--verbose")
+    assert second.result.returncode == 0, second.result.stderr
+    counts = re.search(r"render: (\d+) of (\d+) files kept as published", second.result.stderr)
+    assert counts is not None, second.result.stderr[-2000:]
+    stories = len(list(first.out.glob("stories/*/index.html")))
+    assert int(counts[1]) >= stories - 2 > 0  # every story page but the two touched, and more
+    assert {path: path.read_bytes() for path in originals} == originals
+
+    fresh = run_build(tmp_path / "site-b", sample_server)
+    assert fresh.result.returncode == 0, fresh.result.stderr
+    status = {"status.html", "status/index.html"}  # when each feed was last fetched differs
+    rebuilt, made = _snapshot(second.out), _snapshot(fresh.out)
+    assert rebuilt.keys() == made.keys()
+    differing = [path for path in rebuilt if path not in status and rebuilt[path][1] != made[path][1]]
+    assert not differing, differing[:10]

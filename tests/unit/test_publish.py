@@ -193,3 +193,23 @@ def test_an_error_in_the_later_files_leaves_the_previous_site_and_no_staging(tmp
         publish_tree([OutputFile("index.html", b"new")], out, later=lambda staging: indexer_failed)
     assert (out / "index.html").read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_kept_page_is_the_published_file_itself(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish_tree([OutputFile("story.html", b"rendered once"), OutputFile("a.html", b"a")], out)
+    inode = (out / "story.html").stat().st_ino
+    kept = OutputFile("story.html", b"", "key", kept=True)
+    assert publish_tree([kept, OutputFile("a.html", b"b")], out) == 1  # only a.html is written
+    assert (out / "story.html").read_bytes() == b"rendered once"
+    assert (out / "story.html").stat().st_ino == inode
+    assert publish_tree([kept, OutputFile("a.html", b"b")], out) == 0  # the retired tree holds it too
+    assert (out / "story.html").stat().st_ino == inode
+
+
+def test_a_kept_page_whose_published_file_is_gone_fails_and_leaves_the_site(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish_tree([OutputFile("a.html", b"a")], out)
+    with pytest.raises(OutputError, match="published page gone during the build"):
+        publish_tree([OutputFile("a.html", b"b"), OutputFile("story.html", b"", "key", kept=True)], out)
+    assert files_in(out) == {MARKER: MARKER_TEXT, "a.html": b"a"}
