@@ -290,7 +290,13 @@ def published_pages(store: Store, out_dir: Path) -> dict[str, str]:
     """Path -> key of each page the last build published in ``out_dir`` that is still the file it
     published: same size, time and inode. A page edited or replaced by hand since is rendered again."""
     saved = _loaded(store.derived(PAGES, str(out_dir.absolute())))
-    return {path: key for path, (key, identity) in saved.items() if _identity(out_dir / path) == identity}
+    return {path: entry[0] for path, entry in saved.items() if _intact(out_dir / path, entry)}
+
+
+def _intact(path: Path, entry: Any) -> bool:
+    """Whether ``entry`` is a (key, identity) pair whose file is ``path`` as it was; an entry of another
+    shape (damaged, or another version's) only costs rendering its page again."""
+    return isinstance(entry, tuple) and len(entry) == 2 and _identity(path) == entry[1]
 
 
 def remember_pages(store: Store, out_dir: Path, files: Sequence[OutputFile]) -> None:

@@ -289,6 +289,7 @@ def test_a_rebuild_keeps_unchanged_pages_and_renders_again_those_touched_by_hand
     stories = len(list(first.out.glob("stories/*/index.html")))
     assert int(counts[1]) >= stories - 2 > 0  # every story page but the two touched, and more
     assert {path: path.read_bytes() for path in originals} == originals
+    assert "search: indexed []" in second.result.stderr  # a kept page's search record is the same
 
     fresh = run_build(tmp_path / "site-b", sample_server)
     assert fresh.result.returncode == 0, fresh.result.stderr

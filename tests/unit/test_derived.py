@@ -1,5 +1,6 @@
 """Derived results are reused only for the same inputs; a change of input computes them again."""
 
+import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -328,3 +329,27 @@ def test_digest_tells_apart_values_that_print_alike() -> None:
     assert derived.digest_of(_article(1)) != derived.digest_of(
         replace(_article(1), text=_article(1).text + "!")
     )
+
+
+def test_published_pages_are_those_still_as_the_last_build_left_them(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    story, edited, gone, unkeyed = "stories/a/index.html", "edited.html", "gone.html", "index.html"
+    for path in (story, edited, gone, unkeyed):
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_bytes(path.encode())
+    files = [
+        OutputFile(story, b"", "key a", kept=True),
+        OutputFile(edited, edited.encode(), "key e"),
+        OutputFile(gone, gone.encode(), "key g"),
+        OutputFile(unkeyed, unkeyed.encode()),
+    ]
+    with Store.open(tmp_path / "s.sqlite") as store:
+        derived.remember_pages(store, out, files)
+        (out / edited).write_bytes(b"edited by hand")
+        (out / gone).unlink()
+        assert derived.published_pages(store, out) == {story: "key a"}
+        assert derived.published_pages(store, tmp_path / "another-site") == {}
+        # An entry of another shape (damaged, or another version's) is dropped, not a crash.
+        damaged = {story: "key a", edited: ("key e",)}
+        store.save_derived(derived.PAGES, str(out.absolute()), pickle.dumps(damaged))
+        assert derived.published_pages(store, out) == {}
