@@ -27,7 +27,7 @@ from digest.errors import ConfigError
 from digest.records import Edition, FeedState, OutputFile, Story
 from digest.render import common, search
 from digest.render.common import KIND_SINGULAR, KIND_TITLES, LISTING_KINDS, SiteIndex
-from digest.render.keys import PageKeys
+from digest.render.keys import Deferred, PageKeys, resolved
 from digest.sanitize import sanitize_html
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class PageWriter:
 
     def __post_init__(self) -> None:
         folders = template_folders(self.data.site.templates)
-        keys = PageKeys(self.data.site, self.data.now, self.environment, folders, self.index.slugs)
+        keys = PageKeys(self.data.site, self.data.now, self.environment, folders, self.index)
         object.__setattr__(self, "keys", keys)  # frozen: set once, here
 
     @jinja2.pass_context
@@ -137,9 +137,13 @@ class PageWriter:
         key = ""
         if reusable:
             page = (title, description, canonical_path, og_type)  # " page": no keyword argument's name
-            key = self.keys.of(template, path, {**values, " page": page})
-            if self.data.published.get(path) == key:
+            published = self.data.published.get(path)
+            key, worked = self.keys.settle(template, path, {**values, " page": page}, published)
+            if worked is None:
                 return OutputFile(path, b"", key, kept=True)
+            values = {name: worked[name] for name in values}
+        else:
+            values = resolved(values)
         context = {
             "site": self.data.site,
             "now": self.data.now,
@@ -292,9 +296,13 @@ def story_page(writer: PageWriter, story: Story) -> OutputFile:
         edition=common.edition_link(writer.index.edition_of.get(story.id)),
         summary=common.numbered_summary(story),
         editor_note_html=render_markdown(story.editor_note),
-        related=[common.story_link(other) for other in common.related_stories(story, writer.index)],
+        related=Deferred(writer.keys.related_window(story), lambda: related_links(writer, story)),
         reusable=True,
     )
+
+
+def related_links(writer: PageWriter, story: Story) -> list[common.StoryLink]:
+    return [common.story_link(other) for other in common.related_stories(story, writer.index)]
 
 
 def render_moved_pages(data: SiteData, moved: Mapping[str, str]) -> list[OutputFile]:

@@ -12,8 +12,9 @@ import pytest
 
 from digest.config import SiteConfig
 from digest.errors import ConfigError
-from digest.records import Tags
-from digest.render import SiteData, render_all
+from digest.records import Story, Tags
+from digest.render import SiteData, common, render_all
+from digest.render.common import SiteIndex
 from digest.render.keys import reads_clock, templates_fingerprint
 from digest.render.site import make_environment
 from tests.unit.test_render import BASE, _many, _site_data, _story
@@ -64,8 +65,35 @@ def test_a_changed_story_renders_its_page_and_every_page_that_shows_it_again() -
     rendered = _rendered(_with_story(data, "s3", title="Platform rewrites its reporting tools"), keys)
     assert {S3, S1, "tags/harassment/index.html", "editions/2026-W46/index.html"} <= rendered  # S1: related
     assert "editions/2026-W46/edition.md" in rendered
-    assert S2 not in rendered  # shares nothing with s3
     assert not {"editions/2026-W48/index.html", "editions/2026-W48/edition.md", "digest.md"} & rendered
+
+
+def test_a_story_page_is_kept_without_choosing_its_related_stories_when_none_near_it_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A story page has two keys: by the stories of the days within its related window (their ids,
+    titles, dates, topics and organisations), then by the related stories chosen from them. An old
+    story's page is kept without choosing them again; one near a change is kept once they are chosen
+    and found the same."""
+    summer = _story("s9", "A summer story on the same topics", 1)
+    summer = replace(summer, published=summer.published.replace(month=8))
+    data = replace(_site_data(), stories=(*_site_data().stories, summer))
+    keys = _keys(data)
+    assert all(keys[page].count("/") == 1 for page in (S1, S2, S3, "stories/s9/index.html"))
+    changed = _with_story(data, "s3", title="Platform rewrites its reporting tools")
+    chosen: list[str] = []
+    choose = common.related_stories
+
+    def spy(story: Story, index: SiteIndex) -> list[Story]:
+        chosen.append(story.id)
+        return choose(story, index)
+
+    monkeypatch.setattr(common, "related_stories", spy)
+    rendered = _rendered(changed, keys)
+    assert {S1, S3} <= rendered  # s3 itself, and s1, which lists it as related
+    assert S2 not in rendered  # within 30 days of s3 but not related to it: chosen again, the same
+    assert "stories/s9/index.html" not in rendered
+    assert sorted(chosen) == ["s1", "s2", "s3"]  # not s9: no story near it changed
 
 
 def test_what_a_related_story_does_not_show_leaves_the_page_that_lists_it_kept() -> None:
