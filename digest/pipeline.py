@@ -127,9 +127,9 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         rest = cache(lambda: [*rest_of_site(), *emails()])
         # The indexer reads the staged story pages while the rest of the site is rendered.
         written = publish_tree(staged_first, options.out_dir, later=bundles.start, rest=rest)
-        published = [*staged_first, *rest()]
-        derived.remember_pages(store, options.out_dir, published)
-        log.debug("render: %d of %d files kept as published", sum(f.kept for f in published), len(published))
+        files = [*staged_first, *rest()]
+        derived.remember_pages(store, options.out_dir, files)
+        log.debug("render: %d of %d files kept as published", sum(f.kept for f in files), len(files))
     lap("render and publish")  # the workers have stopped: all of their CPU is counted
     problems += bundles.problems()
     failing = store.failing_feeds(options.now, (feed.url for feed in config.feeds))

@@ -105,31 +105,17 @@ class Staging:
         self._make_folder(target.parent)
         self.placed.add(relative)
         present = _lstat(target)
-        if output.kept:
-            return self._keep(old, target, present)
-        unchanged = _lstat(old) if _same_bytes(old, output.content) else None
+        if output.kept:  # a page whose key is the published one's: the published file itself
+            unchanged: os.stat_result | None = _published_page(old)
+        else:
+            unchanged = _lstat(old) if _same_bytes(old, output.content) else None
         if unchanged is not None and present is not None and _same_file(present, unchanged):
             return False  # the retired tree's file is already the published one
         if present is not None:
             _clear(target, present)  # replaced, never written through: it may be a published file
         if unchanged is not None and _linked(old, target):
             return False
-        target.write_bytes(output.content)
-        return True
-
-    def _keep(self, old: Path, target: Path, present: os.stat_result | None) -> bool:
-        """Place the published file itself: a kept page (its key is the published one's)."""
-        published = _lstat(old)
-        if published is None or not stat.S_ISREG(published.st_mode):
-            # The build checked it a moment ago (``derived.published_pages``): something else is at work.
-            raise FileNotFoundError(errno.ENOENT, f"{old}: published page gone during the build")
-        if present is not None and _same_file(present, published):
-            return False
-        if present is not None:
-            _clear(target, present)
-        if _linked(old, target):
-            return False
-        target.write_bytes(old.read_bytes())
+        target.write_bytes(old.read_bytes() if output.kept else output.content)
         return True
 
     def remove_unwanted(self) -> None:
@@ -197,6 +183,14 @@ def _same_bytes(old: Path, content: bytes) -> bool:
         return old.stat().st_size == len(content) and old.read_bytes() == content
     except OSError:
         return False
+
+
+def _published_page(path: Path) -> os.stat_result:
+    found = _lstat(path)
+    if found is None or not stat.S_ISREG(found.st_mode):
+        # The build checked it a moment ago (``derived.published_pages``): something else is at work.
+        raise FileNotFoundError(errno.ENOENT, f"{path}: published page gone during the build")
+    return found
 
 
 def _same_file(left: os.stat_result, right: os.stat_result) -> bool:
