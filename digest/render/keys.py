@@ -212,6 +212,7 @@ def _day(moment: datetime) -> int:
 def _day_digests(stories: Sequence[Story]) -> dict[int, str]:
     days: dict[int, list[tuple[Any, ...]]] = {}
     for story in stories:  # newest first: the order ``related_stories`` ranks ties in
-        seen = (story.id, story.title, story.published, story.tags.harms, story.tags.responses)
-        days.setdefault(_day(story.published), []).append((*seen, story.tags.organisations))
+        tags = story.tags
+        shown = (story.id, story.title, story.published, tags.harms, tags.responses, tags.organisations)
+        days.setdefault(_day(story.published), []).append(shown)
     return {day: digest_of(tuple(members)) for day, members in days.items()}
