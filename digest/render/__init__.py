@@ -18,7 +18,7 @@ from datetime import datetime
 
 from digest.config import SiteConfig
 from digest.records import Edition, Exclusion, FeedState, OutputFile, Story
-from digest.render import common, feeds, markdown, site
+from digest.render import common, feeds, keys, markdown, site
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,9 @@ class SiteData:
     # Path -> key of each page whose published file is the one a build made with that key
     # (``render/keys.py``): a page with the same key now is not rendered again.
     published: dict[str, str] = field(default_factory=dict)
+    # Story id -> ``digest_of`` the story (``keys.story_digests``), worked out once for every process
+    # that renders pages; empty: each works out those it needs.
+    story_digests: dict[str, str] = field(default_factory=dict)
 
 
 # What the workers render while this process renders the rest: (kind, key, name) jobs.
@@ -54,6 +57,8 @@ def render_stories_first(
 ) -> tuple[list[OutputFile], Callable[[], list[OutputFile]]]:
     """The story pages, and a function that gives every other file of the site: a build has the
     search indexer read the story pages while the rest are rendered."""
+    if not data.story_digests:  # each rendering process needs most stories' digests for its keys
+        data = replace(data, story_digests=keys.story_digests(data.stories))
     index = common.build_index(data.stories, data.editions)
     environment = site.make_environment(data.site.templates)
     story_jobs, listing_jobs = site.page_jobs(data, index)

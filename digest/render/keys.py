@@ -122,6 +122,7 @@ class PageKeys:
         environment: jinja2.Environment,
         template_folders: Sequence[Path],
         index: SiteIndex,
+        story_digests: Mapping[str, str] | None = None,
     ) -> None:
         self._environment = environment
         self._now = now
@@ -134,7 +135,7 @@ class PageKeys:
         )
         templates = templates_fingerprint(tuple(template_folders))
         self._base = digest_of(renderer_versions(), templates, site, tuple(suffixed))
-        self._stories: dict[str, str] = {}
+        self._stories: dict[str, str] = dict(story_digests or {})
         self._editions: dict[str, str] = {}
         self._clock: dict[str, bool] = {}
         self._index = index
@@ -203,6 +204,11 @@ class PageKeys:
         if edition.key not in self._editions:
             self._editions[edition.key] = digest_of(edition)
         return self._editions[edition.key]
+
+
+def story_digests(stories: Sequence[Story]) -> dict[str, str]:
+    """Each story's digest, as a page's key holds it."""
+    return {story.id: digest_of(story) for story in stories}
 
 
 def _day(moment: datetime) -> int:

@@ -114,7 +114,8 @@ class PageWriter:
 
     def __post_init__(self) -> None:
         folders = template_folders(self.data.site.templates)
-        keys = PageKeys(self.data.site, self.data.now, self.environment, folders, self.index)
+        data = self.data
+        keys = PageKeys(data.site, data.now, self.environment, folders, self.index, data.story_digests)
         object.__setattr__(self, "keys", keys)  # frozen: set once, here
 
     @jinja2.pass_context

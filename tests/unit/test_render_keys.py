@@ -15,7 +15,7 @@ from digest.errors import ConfigError
 from digest.records import Story, Tags
 from digest.render import SiteData, common, render_all
 from digest.render.common import SiteIndex
-from digest.render.keys import reads_clock, templates_fingerprint
+from digest.render.keys import reads_clock, story_digests, templates_fingerprint
 from digest.render.site import make_environment
 from tests.unit.test_render import BASE, _many, _site_data, _story
 
@@ -66,6 +66,18 @@ def test_a_changed_story_renders_its_page_and_every_page_that_shows_it_again() -
     assert {S3, S1, "tags/harassment/index.html", "editions/2026-W46/index.html"} <= rendered  # S1: related
     assert "editions/2026-W46/edition.md" in rendered
     assert not {"editions/2026-W48/index.html", "editions/2026-W48/edition.md", "digest.md"} & rendered
+
+
+def test_story_digests_are_worked_out_once_and_each_page_key_takes_its_stories_from_them() -> None:
+    """The main process digests every story once and the rendering workers take the digests from the
+    site data: a page's key is then whatever digest the data gives its stories."""
+    data = _site_data()
+    given = replace(data, story_digests=story_digests(data.stories))
+    assert _keys(given) == _keys(data)
+    altered = replace(data, story_digests={**story_digests(data.stories), "s3": "another digest"})
+    rendered = _rendered(altered, _keys(data))
+    assert {S3, "tags/harassment/index.html", "editions/2026-W46/index.html"} <= rendered
+    assert not {"editions/2026-W48/index.html", "digest.md"} & rendered
 
 
 def test_a_story_page_is_kept_without_choosing_its_related_stories_when_none_near_it_changed(
