@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 MARKER = ".digest-site"  # written into every tree we publish; we never replace a folder without it
 MARKER_TEXT = b"written by online-abuse-digest\n"
+ODD_PARTS = frozenset(("", ".", ".."))  # parts of a path that need a closer look
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -59,7 +60,7 @@ def publish_tree(
     _refuse_foreign_folder(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.staging")
     try:
-        tree = Staging(staging, out_dir, *_retired(staging))
+        tree = Staging(str(staging), str(out_dir), *_retired(staging))
         tree.place(OutputFile(MARKER, MARKER_TEXT))
         written = tree.place_all(files)
         # The indexer reads every story page in the folder: one the retired tree holds and this build
@@ -86,14 +87,17 @@ def publish_tree(
 
 @dataclass(slots=True)
 class Staging:
-    """The tree being made: ``root``, the staging folder; ``published``, the tree it will replace."""
+    """The tree being made: ``root``, the staging folder; ``published``, the tree it will replace.
 
-    root: Path
-    published: Path
-    retired_files: set[Path]  # what the staging folder held before this build (relative paths)
-    retired_folders: set[Path]  # (absolute paths)
-    folders: set[Path] = field(default_factory=set)  # known to be there: making one costs a system call
-    placed: set[Path] = field(default_factory=set)
+    Paths are strings here, not ``Path``s: a site has thousands of files, and making, hashing and
+    joining ``Path`` objects was most of the time spent placing them."""
+
+    root: str
+    published: str
+    retired_files: set[str]  # what the staging folder held before this build (relative paths)
+    retired_folders: set[str]  # (absolute paths) known to be there: making one costs a system call
+    folders: set[str] = field(default_factory=set)  # the folders of this tree's files, and above
+    placed: set[str] = field(default_factory=set)
 
     def place_all(self, files: Sequence[OutputFile]) -> int:
         """Place each file; return how many were written rather than linked or kept."""
@@ -101,8 +105,8 @@ class Staging:
 
     def place(self, output: OutputFile) -> bool:
         relative = _safe_relative(output.path)
-        target, old = self.root / relative, self.published / relative
-        self._make_folder(target.parent)
+        target, old = f"{self.root}/{relative}", f"{self.published}/{relative}"
+        self._make_folder(os.path.dirname(target))
         self.placed.add(relative)
         present = _lstat(target)
         if output.kept:  # a page whose key is the published one's: the published file itself
@@ -112,80 +116,103 @@ class Staging:
         if unchanged is not None and present is not None and _same_file(present, unchanged):
             return False  # the retired tree's file is already the published one
         if present is not None:
-            _clear(target, present)  # replaced, never written through: it may be a published file
+            self._clear(target, present)  # replaced, never written through: it may be a published file
         if unchanged is not None and _linked(old, target):
             return False
-        target.write_bytes(old.read_bytes() if output.kept else output.content)
+        content = _read(old) if output.kept else output.content
+        with open(target, "wb") as written:
+            written.write(content)
         return True
 
     def remove_unwanted(self) -> None:
         """Remove the retired tree's files this tree does not hold, then its folders not used."""
         self.remove_unplaced_files()
-        for folder in sorted(self.retired_folders - self.folders, key=lambda path: -len(path.parts)):
+        for folder in sorted(self.retired_folders - self.folders, key=lambda path: -path.count("/")):
             with contextlib.suppress(OSError):  # gone with a folder above, or holds what a file replaced
-                folder.rmdir()
+                os.rmdir(folder)
 
     def remove_unplaced_files(self) -> None:
         """Remove the retired tree's files not placed so far; its folders stay for the files to come."""
         for relative in sorted(self.retired_files - self.placed):
-            found = _lstat(self.root / relative)
+            path = f"{self.root}/{relative}"
+            found = _lstat(path)
             if found is not None and not stat.S_ISDIR(found.st_mode):  # a folder now: it is in use
-                (self.root / relative).unlink()
+                os.unlink(path)
         self.retired_files &= self.placed  # each file is looked for once
 
-    def _make_folder(self, folder: Path) -> None:
+    def _make_folder(self, folder: str) -> None:
         if folder in self.folders:
             return
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):  # a retired file stands where a folder goes
-            _clear_way(self.root, folder)
-            folder.mkdir(parents=True, exist_ok=True)
-        self.folders.update(folder.parents)
-        self.folders.add(folder)
+        if folder not in self.retired_folders:
+            try:
+                os.mkdir(folder)
+            except FileNotFoundError:  # the folder above is not there yet
+                self._make_folder(os.path.dirname(folder))
+                os.mkdir(folder)
+            except (FileExistsError, NotADirectoryError):
+                if not os.path.isdir(folder):  # a retired file stands where a folder goes, or on the way
+                    _clear_way(Path(self.root), Path(folder))
+                    os.makedirs(folder, exist_ok=True)
+        while folder not in self.folders and len(folder) > len(self.root):
+            self.folders.add(folder)
+            folder = os.path.dirname(folder)
+
+    def _clear(self, target: str, present: os.stat_result) -> None:
+        if stat.S_ISDIR(present.st_mode):  # a retired folder where a file goes: gone, with all below
+            shutil.rmtree(target)
+            below = target + "/"
+            self.retired_folders = {f for f in self.retired_folders if not (f + "/").startswith(below)}
+        else:
+            os.unlink(target)
 
 
-def _retired(staging: Path) -> tuple[set[Path], set[Path]]:
-    """The files (relative paths) and folders of the tree the last build retired, to be updated in
-    place (whatever else the staging folder holds is removed by then)."""
+def _retired(staging: Path) -> tuple[set[str], set[str]]:
+    """The files (relative paths) and folders (absolute) of the tree the last build retired, to be
+    updated in place (whatever else the staging folder holds is removed by then)."""
     found = _lstat(staging)
     if found is not None and stat.S_ISDIR(found.st_mode):
-        files: set[Path] = set()
-        folders: set[Path] = set()
-        _walk(staging, files, folders)
-        return {path.relative_to(staging) for path in files}, folders
+        files: set[str] = set()
+        folders: set[str] = set()
+        _walk(str(staging), files, folders)
+        start = len(str(staging)) + 1
+        return {path[start:] for path in files}, folders
     if found is not None:
         staging.unlink()  # a file, or a link: never followed
     staging.mkdir(parents=True)
     return set(), set()
 
 
-def _walk(folder: Path, files: set[Path], folders: set[Path]) -> None:
+def _walk(folder: str, files: set[str], folders: set[str]) -> None:
     """Everything under ``folder``; links, to folders too, are files here, never followed."""
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                folders.add(Path(entry.path))
-                _walk(Path(entry.path), files, folders)
+                folders.add(entry.path)
+                _walk(entry.path, files, folders)
             else:
-                files.add(Path(entry.path))
+                files.add(entry.path)
 
 
-def _lstat(path: Path) -> os.stat_result | None:
+def _lstat(path: str | Path) -> os.stat_result | None:
     try:
-        return path.lstat()
+        return os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
 
 
-def _same_bytes(old: Path, content: bytes) -> bool:
+def _same_bytes(old: str, content: bytes) -> bool:
     try:
-        return old.stat().st_size == len(content) and old.read_bytes() == content
+        return os.stat(old).st_size == len(content) and _read(old) == content
     except OSError:
         return False
 
 
-def _published_page(path: Path) -> os.stat_result:
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def _published_page(path: str) -> os.stat_result:
     found = _lstat(path)
     if found is None or not stat.S_ISREG(found.st_mode):
         # The build checked it a moment ago (``derived.published_pages``): something else is at work.
@@ -197,13 +224,6 @@ def _same_file(left: os.stat_result, right: os.stat_result) -> bool:
     return (left.st_ino, left.st_dev) == (right.st_ino, right.st_dev) and stat.S_ISREG(left.st_mode)
 
 
-def _clear(target: Path, present: os.stat_result) -> None:
-    if stat.S_ISDIR(present.st_mode):
-        shutil.rmtree(target)
-    else:
-        target.unlink()
-
-
 def _clear_way(root: Path, folder: Path) -> None:
     """Remove what is not a folder on the way from ``root`` to ``folder`` (a retired file)."""
     for step in reversed((folder, *folder.parents)):
@@ -213,7 +233,7 @@ def _clear_way(root: Path, folder: Path) -> None:
                 step.unlink()
 
 
-def _linked(old: Path, target: Path) -> bool:
+def _linked(old: str, target: str) -> bool:
     try:
         os.link(old, target)
     except OSError:  # no hard links here (or too many): the file is written instead
@@ -267,11 +287,15 @@ def _refuse_foreign_folder(out_dir: Path) -> None:
         raise OutputError(f"{out_dir}: exists and is not a folder")
 
 
-def _safe_relative(path: str) -> Path:
+def _safe_relative(path: str) -> str:
+    """``path`` as a relative path in its plainest form ("a//./b" is "a/b"); an absolute path, one
+    that climbs out ("..") or one that names no file is refused."""
+    if ODD_PARTS.isdisjoint(path.split("/")):  # each part a name: as it is (nearly every path)
+        return path
     pure = PurePosixPath(path)
     if pure.is_absolute() or ".." in pure.parts or not pure.parts:
         raise OSError(errno.EINVAL, f"unsafe output path {path!r}")
-    return Path(*pure.parts)
+    return "/".join(pure.parts)
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:

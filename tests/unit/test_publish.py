@@ -79,6 +79,15 @@ def test_whatever_the_retired_tree_holds_the_site_is_exactly_the_new_files(tmp_p
     ]
 
 
+def test_a_path_with_empty_or_dot_parts_is_published_at_its_plain_path_build_after_build(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "site"
+    for content in (b"first", b"second", b"second"):
+        publish_tree([OutputFile("stories//s/./index.html", content), OutputFile("index.html", b"home")], out)
+        assert files_in(out) == {MARKER: MARKER_TEXT, "stories/s/index.html": content, "index.html": b"home"}
+
+
 def test_a_link_in_place_of_the_staging_folder_is_never_followed(tmp_path: Path) -> None:
     out, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
     elsewhere.mkdir()
