@@ -42,6 +42,7 @@ from digest.records import (
 )
 from digest.render import SiteData, render_stories_first, search
 from digest.render.email import render_email_files
+from digest.render.keys import story_digests
 from digest.render.site import render_moved_pages, status_since
 from digest.store import Store
 from digest.timings import Stopwatch
@@ -112,6 +113,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
             excluded=tuple(store.exclusions(since=status_since(options.now))),
             about_markdown=read_about(config),
             published=derived.published_pages(store, options.out_dir),
+            story_digests=story_digests(built_stories),  # for the keys of the pages and the emails
         )
         moved = editions_stage.moved_stories(built_stories, store)  # gone story id -> its successor
         emails = workers.start(render_email_files, site, config.email, jobs=len(site.stories))

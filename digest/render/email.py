@@ -14,11 +14,13 @@ for each recipient (``mail.personalise``). The ``.eml`` has no ``To`` header for
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import logging
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import css_inline
 import jinja2
@@ -29,7 +31,8 @@ from digest.errors import ConfigError
 from digest.records import Edition, OutputFile, Story
 from digest.render import common
 from digest.render.common import SiteIndex
-from digest.render.site import bundled_templates, render_markdown
+from digest.render.keys import PageKeys
+from digest.render.site import bundled_templates, render_markdown, template_folders
 from digest.subscribers import check_address
 
 if TYPE_CHECKING:
@@ -328,20 +331,47 @@ def edition_date(edition: Edition, data: SiteData) -> datetime:
     return min(max(seen), data.now) if seen else data.now
 
 
+EMAIL_FILES = ("email.html", "email.txt", "edition.eml")
+
+
 def render_email_files(data: SiteData, email_config: EmailConfig | None = None) -> list[OutputFile]:
-    """``email.html``, ``email.txt`` and ``edition.eml`` for every edition, sorted by path."""
+    """``email.html``, ``email.txt`` and ``edition.eml`` for every edition, sorted by path. An edition
+    whose files have their published key (``render/keys.py``) keeps them: an old edition's email does
+    not change, and rendering every edition's again cost more with each edition in the archive."""
     config = email_config or EmailConfig()
     index = common.build_index(data.stories, data.editions)
     environment = make_email_environment(data.site.templates)
+    folders = template_folders(data.site.templates)
+    keys = PageKeys(data.site, data.now, environment, folders, index, data.story_digests)
     files: list[OutputFile] = []
     for edition in data.editions:
+        folder = f"editions/{common.segment(edition.key)}"
+        paths = [f"{folder}/{name}" for name in EMAIL_FILES]
+        key = keys.of_file("email", folder, _email_inputs(edition, data, index, config))
+        if all(data.published.get(path) == key for path in paths):
+            files += [OutputFile(path, b"", key, kept=True) for path in paths]
+            continue
         view = email_view(edition, data, index, config)
         html, text = email_html(view, environment), email_text(view, environment)
         message = mail.build_message(edition_envelope(view, edition, data, config), text, html)
-        folder = f"editions/{common.segment(edition.key)}"
-        files += [
-            OutputFile(f"{folder}/email.html", html.encode("utf-8")),
-            OutputFile(f"{folder}/email.txt", text.encode("utf-8")),
-            OutputFile(f"{folder}/edition.eml", message),
-        ]
+        contents = (html.encode("utf-8"), text.encode("utf-8"), message)
+        files += [OutputFile(path, content, key) for path, content in zip(paths, contents, strict=True)]
     return sorted(files, key=lambda output: output.path)
+
+
+def _email_inputs(edition: Edition, data: SiteData, index: SiteIndex, config: EmailConfig) -> dict[str, Any]:
+    """What an edition's email files are made from besides the site settings and the templates (in
+    every key): the edition, its stories, the email settings, the date the message bears, and the
+    CSS inliner's version."""
+    return {
+        "edition": edition,
+        "stories": tuple(common.edition_stories(edition, index)),
+        "settings": config,
+        "date": edition_date(edition, data),
+        "inliner": inliner_version(),
+    }
+
+
+@functools.cache
+def inliner_version() -> str:
+    return importlib.metadata.version("css-inline")

@@ -279,8 +279,10 @@ def test_a_rebuild_keeps_unchanged_pages_and_renders_again_those_touched_by_hand
     first = run_build(tmp_path / "site-a", sample_server)
     assert first.result.returncode == 0, first.result.stderr
     edited, removed = sorted((first.out / "stories").glob("*/index.html"))[:2]
-    originals = {edited: edited.read_bytes(), removed: removed.read_bytes()}
+    email = sorted(first.out.glob("editions/*/email.txt"))[-1]
+    originals = {path: path.read_bytes() for path in (edited, removed, email)}
     edited.write_bytes(b"<p>edited by hand</p>")
+    email.write_bytes(b"edited by hand\n")
     removed.unlink()
     second = run_build(tmp_path / "site-a", sample_server, "--verbose")
     assert second.result.returncode == 0, second.result.stderr

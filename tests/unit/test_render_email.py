@@ -14,13 +14,14 @@ import email.policy
 import html
 import re
 from dataclasses import replace
+from datetime import timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
 
 import pytest
 
 from digest.config import EmailConfig
-from digest.render import render_all
+from digest.render import SiteData, render_all
 from digest.render.common import outbound
 from digest.render.email import render_email_files
 from tests.unit.test_render import HOSTILE, _site_data
@@ -248,3 +249,43 @@ def test_an_edition_longer_than_max_stories_sends_its_leading_stories_and_links_
     if left_out:
         link = re.search(r'<a href="([^"]+)"[^>]*>' + more, files["editions/2026-W48/email.html"])
         assert link is not None and link.group(1) == "https://digest.example.org/editions/2026-W48/"
+
+
+def _email_keys(data: SiteData, config: EmailConfig = CONFIG) -> dict[str, str]:
+    return {output.path: output.key for output in render_email_files(data, config)}
+
+
+def _emails_rendered(data: SiteData, published: dict[str, str], config: EmailConfig = CONFIG) -> set[str]:
+    """The editions whose email files ``data`` renders when the published files have ``published``."""
+    outputs = render_email_files(replace(data, published=published), config)
+    return {output.path.split("/")[1] for output in outputs if not output.kept}
+
+
+def test_an_edition_whose_email_files_have_their_published_key_keeps_them() -> None:
+    data = _site_data()
+    first = render_email_files(data, CONFIG)
+    keys = {output.path: output.key for output in first}
+    again = render_email_files(replace(data, published=keys), CONFIG)
+    assert all(output.kept and output.content == b"" for output in again)
+    assert [o.key for o in again] == [o.key for o in first]
+    assert _emails_rendered(data, {**keys, "editions/2026-W46/email.txt": "another key"}) == {"2026-W46"}
+
+
+def test_an_edition_email_is_rendered_again_when_what_it_shows_changes() -> None:
+    data = _site_data()
+    keys = _email_keys(data)
+    retitled = tuple(replace(s, title="A new title") if s.id == "s3" else s for s in data.stories)
+    assert _emails_rendered(replace(data, stories=retitled), keys) == {"2026-W46"}
+    other_sender = replace(CONFIG, from_name="Another Digest")
+    assert _emails_rendered(data, keys, other_sender) == set(EDITION_STORIES)
+    renamed = replace(data, site=replace(data.site, title="Another title"))
+    assert _emails_rendered(renamed, keys) == set(EDITION_STORIES)
+
+
+def test_a_later_clock_keeps_an_edition_email_unless_the_date_it_bears_changes() -> None:
+    data = _site_data()
+    keys = _email_keys(data)
+    assert _emails_rendered(replace(data, now=data.now + timedelta(days=3)), keys) == set()
+    newest_first_seen = max(s.first_seen for s in data.stories if s.id in EDITION_STORIES["2026-W48"])
+    earlier = newest_first_seen - timedelta(hours=1)  # the message's date is capped by the clock
+    assert _emails_rendered(replace(data, now=earlier), keys) == {"2026-W48"}
