@@ -140,6 +140,7 @@ class PageKeys:
         self._clock: dict[str, bool] = {}
         self._index = index
         self._days: dict[int, str] | None = None  # day -> digest of the stories published on it
+        self._windows: dict[int, str] = {}  # day -> the related window of its stories
 
     def related_window(self, story: Story) -> str:
         """A digest of what ``common.related_stories`` reads of other stories for ``story``: the id,
@@ -148,8 +149,10 @@ class PageKeys:
         if self._days is None:
             self._days = _day_digests(self._index.newest)
         day = _day(story.published)
-        span = range(day - WINDOW_DAYS, day + WINDOW_DAYS + 1)
-        return digest_of(tuple(self._days.get(each, "") for each in span))
+        if day not in self._windows:  # the same for every story of the day
+            span = range(day - WINDOW_DAYS, day + WINDOW_DAYS + 1)
+            self._windows[day] = digest_of(tuple(self._days.get(each, "") for each in span))
+        return self._windows[day]
 
     def settle(
         self, template: str, path: str, values: Mapping[str, Any], published: str | None
