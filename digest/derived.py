@@ -73,17 +73,36 @@ def reused_each(
 ) -> list[Result]:
     """One value per item: the value the last build saved for an item with the same ``key`` (a
     digest of what the value is worked out from; by default of the whole item), else ``compute``
-    of the items not seen before (called once, with all of them). Only the values of these items
-    are saved, so what is no longer asked for does not pile up."""
+    of the items not seen before (called once, with all of them). Each value is a row of its own:
+    a build writes the values it worked out, and forgets those no longer asked for, so they do not
+    pile up."""
     keys = [key(item) for item in items]
-    saved = _loaded(store.derived(name, "per-item"))
-    missing = {key: item for key, item in zip(keys, items, strict=True) if key not in saved}
+    saved = store.derived_items(name)
+    wanted = set(keys)
+    known = {
+        key: value
+        for key, raw in saved.items()
+        if key in wanted and (value := _unpickled(raw)) is not DAMAGED
+    }
+    missing = {key: item for key, item in zip(keys, items, strict=True) if key not in known}
     fresh = dict(zip(missing, compute(list(missing.values())) if missing else [], strict=True))
     log.debug("%s: %d of %d computed, the rest reused from the last build", name, len(fresh), len(keys))
-    values = {key: fresh[key] if key in fresh else saved[key] for key in keys}
-    if fresh or len(values) != len(saved):
-        store.save_derived(name, "per-item", pickle.dumps(values, protocol=5))
-    return [values[key] for key in keys]
+    gone = saved.keys() - wanted
+    if fresh or gone:
+        rows = {key: pickle.dumps(value, protocol=5) for key, value in fresh.items()}
+        store.save_derived_items(name, rows, gone)
+    return [fresh[key] if key in fresh else known[key] for key in keys]
+
+
+DAMAGED = object()  # what ``_unpickled`` gives for a value that cannot be read
+
+
+def _unpickled(saved: bytes) -> Any:
+    """A saved value, or ``DAMAGED`` (it is worked out again)."""
+    try:
+        return pickle.loads(saved)
+    except Exception:
+        return DAMAGED
 
 
 def judgements_for(

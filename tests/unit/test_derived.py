@@ -301,6 +301,30 @@ def test_each_value_is_computed_once_and_values_no_longer_asked_for_are_dropped(
     assert calls == [["a", "bb"], ["ccc"], ["a"]]  # "a" was dropped when a build no longer had it
 
 
+def test_a_build_writes_only_the_values_it_worked_out_and_a_damaged_one_is_worked_out_again(
+    tmp_path: Path,
+) -> None:
+    calls: list[list[str]] = []
+
+    def lengths(items: Sequence[str]) -> list[int]:
+        calls.append(list(items))
+        return [len(item) for item in items]
+
+    words = ["a", "bb", "ccc"]
+    with Store.open(tmp_path / "s.sqlite") as store:
+        derived.reused_each("lengths", words, store, lengths)
+        written = store.db.total_changes
+        assert derived.reused_each("lengths", words, store, lengths) == [1, 2, 3]
+        assert store.db.total_changes == written  # nothing new: nothing written
+        bb = derived.digest_of("bb")
+        with store.db:
+            store.db.execute("UPDATE derived_items SET value = ? WHERE key = ?", (b"not a pickle", bb))
+        assert derived.reused_each("lengths", [*words, "dddd"], store, lengths) == [1, 2, 3, 4]
+        assert store.db.total_changes == written + 3  # the damaged value and the new one, after the damage
+        assert sorted(pickle.loads(v) for v in store.derived_items("lengths").values()) == [1, 2, 3, 4]
+    assert calls == [words, ["bb", "dddd"]]
+
+
 def test_a_story_job_is_keyed_by_its_articles_whole_text() -> None:
     members = (_article(1), _article(2))
     cluster = Cluster(article_ids=("a1", "a2"))
