@@ -147,15 +147,14 @@ def stories_for(
     editorial work grows with what came in, not with the archive; a story is settled once no new
     article comes near it (a back-dated article still joins the story of its week)."""
     key = digest_of()  # this program's code: a new version composes every story again
-    last = _last_stories(store.derived("last stories", key))
+    last = _last_stories(store, key)
     feed_of = {feed.url: feed for feed in feeds}
     inputs = {a.id: (article_digest(a), judgements[a.id], feed_of.get(a.feed_url)) for a in articles}
     scope, kept = in_play(articles, inputs, last)
     scope_inputs = digest_of(tuple(inputs[a.id] for a in scope))
     fresh = reused(store, "stories", scope_inputs, lambda: compose(scope)) if scope else []
     composed = tuple(sorted([*kept, *fresh], key=_story_order))
-    if last is None or composed != last.composed or inputs != last.inputs:
-        store.save_derived("last stories", key, pickle.dumps(LastStories(composed, inputs), protocol=5))
+    _save_last_stories(store, key, last, LastStories(composed, inputs))
     return [story for story, _ in composed]
 
 
@@ -281,12 +280,48 @@ def _bundle(saved: bytes | None) -> dict[str, bytes] | None:
     return value if isinstance(value, dict) else None
 
 
-def _last_stories(saved: bytes | None) -> LastStories | None:
-    try:
-        value = pickle.loads(saved) if saved is not None else None
-    except Exception:  # a damaged value: compose every story again
+# The last build's stories: one row for the version of this program that composed them, then a row
+# per story and per article, so that a build writes what changed, not the whole archive's stories.
+LAST_STORIES = "last stories"  # ``derived``: the digest of the program that composed them
+LAST_STORY = "last story"  # ``derived_items``: story id -> (story, the ids of its articles)
+LAST_INPUTS = "last inputs"  # ``derived_items``: article id -> its ``ArticleInputs``
+
+
+def _last_stories(store: Store, key: str) -> LastStories | None:
+    """The last build's stories; None when this version of the program composed none, or one of them
+    is damaged (every story is composed again). An article whose inputs are damaged counts as changed."""
+    if store.derived(LAST_STORIES, key) is None:
         return None
-    return value if isinstance(value, LastStories) else None
+    composed = [_unpickled(raw) for raw in store.derived_items(LAST_STORY).values()]
+    if any(pair is DAMAGED or not isinstance(pair, tuple) for pair in composed):
+        return None
+    saved = store.derived_items(LAST_INPUTS).items()
+    inputs = {article: value for article, raw in saved if (value := _unpickled(raw)) is not DAMAGED}
+    return LastStories(tuple(sorted(composed, key=_story_order)), inputs)
+
+
+def _save_last_stories(store: Store, key: str, last: LastStories | None, now: LastStories) -> None:
+    """Write the stories and article inputs that changed since ``last`` (all of them when None), and
+    forget those gone, in one transaction: a story never outlives the removal of its articles."""
+    before = {} if last is None else {story.id: (story, ids) for story, ids in last.composed}
+    after = {story.id: (story, ids) for story, ids in now.composed}
+    stories = {
+        story: pickle.dumps(pair, protocol=5) for story, pair in after.items() if before.get(story) != pair
+    }
+    earlier = {} if last is None else last.inputs
+    inputs = {
+        a: pickle.dumps(value, protocol=5) for a, value in now.inputs.items() if earlier.get(a) != value
+    }
+    gone_stories, gone_inputs = before.keys() - after.keys(), earlier.keys() - now.inputs.keys()
+    if last is not None and not (stories or inputs or gone_stories or gone_inputs):
+        return
+    with store.batch():
+        if last is None:  # rows of another version of the program, or of damaged stories
+            store.forget_derived_items(LAST_STORY)
+            store.forget_derived_items(LAST_INPUTS)
+        store.save_derived_items(LAST_STORY, stories, gone_stories)
+        store.save_derived_items(LAST_INPUTS, inputs, gone_inputs)
+        store.save_derived(LAST_STORIES, key, b"")
 
 
 def _loaded(saved: bytes | None) -> dict[str, Any]:

@@ -431,6 +431,10 @@ class Store:
                 "DELETE FROM derived_items WHERE name = ? AND key = ?", [(name, key) for key in gone]
             )
 
+    def forget_derived_items(self, name: str) -> None:
+        with self._transaction():
+            self.db.execute("DELETE FROM derived_items WHERE name = ?", (name,))
+
     def forget_derived(self, prefix: str, keep: Iterable[str]) -> None:
         """Remove the values saved under names starting with ``prefix``, except those in ``keep``."""
         kept = set(keep)

@@ -248,7 +248,14 @@ def test_a_build_keeps_each_derived_result_for_the_next(demo_build: Built) -> No
     stories = re.search(r"built: (\d+) stories", demo_build.result.stderr)
     assert stories is not None
     built = int(stories.group(1))
-    assert items == {"judgements": judged, "traits": kept, "cluster stories": built, "sections": built}
+    assert items == {
+        "judgements": judged,
+        "traits": kept,
+        "cluster stories": built,
+        "sections": built,
+        "last story": built,
+        "last inputs": kept,
+    }
     assert {type(value).__name__ for value in values} >= {"Judgement", "tuple", "Story", "str"}
 
 

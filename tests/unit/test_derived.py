@@ -128,6 +128,38 @@ def test_nothing_new_composes_nothing_and_keeps_every_story(tmp_path: Path) -> N
     assert compose.given == [["a", "b"]]
 
 
+def test_a_build_writes_only_the_stories_and_articles_that_changed_since_the_last(tmp_path: Path) -> None:
+    archive = [_dated(f"a{n}", NOW - (30 + n) * DAY) for n in range(20)] + [_dated("near", NOW - DAY)]
+    compose = StoryPerPrefix()
+    with Store.open(tmp_path / "s.sqlite") as store:
+        _stories(archive, store, compose)
+        assert len(store.derived_items(derived.LAST_STORY)) == 21
+        assert len(store.derived_items(derived.LAST_INPUTS)) == 21
+        before = store.db.total_changes
+        built = _stories([*archive[1:], _dated("new", NOW)], store, compose)  # a0 gone, "new" in
+        # The new story and article written ("near" was composed again, the same), a0's story and
+        # inputs forgotten, the program's row, and the scope's stories (``derived.reused``)
+        assert store.db.total_changes - before == 2 + 2 + 1 + 1
+        assert _stories([*archive[1:], _dated("new", NOW)], store, compose) == built
+        assert set(store.derived_items(derived.LAST_STORY)) == {f"s-{name}" for name in ("new", "near")} | {
+            f"s-a{n}" for n in range(1, 20)
+        }
+    assert compose.given[1:] == [["near", "new"]]
+
+
+def test_a_damaged_story_row_composes_every_story_again_and_leaves_no_stale_row(tmp_path: Path) -> None:
+    archive = [_dated("a", NOW - 20 * DAY), _dated("b", NOW)]
+    compose = StoryPerPrefix()
+    with Store.open(tmp_path / "s.sqlite") as store:
+        _stories(archive, store, compose)
+        with store.db:
+            store.db.execute("UPDATE derived_items SET value = ? WHERE key = 's-a'", (b"damaged",))
+        assert _stories(archive[1:], store, compose) == ["s-b"]
+        assert set(store.derived_items(derived.LAST_STORY)) == {"s-b"}
+        assert set(store.derived_items(derived.LAST_INPUTS)) == {"b"}
+    assert compose.given == [["a", "b"], ["b"]]
+
+
 def test_a_changed_or_vanished_article_composes_its_story_again(tmp_path: Path) -> None:
     archive = [_dated("a-1", NOW - 60 * DAY), _dated("b-1", NOW - 40 * DAY), _dated("b-2", NOW - 40 * DAY)]
     archive += [_dated("c-1", NOW - 20 * DAY)]
