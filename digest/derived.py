@@ -293,8 +293,10 @@ def _last_stories(store: Store, key: str) -> LastStories | None:
     if store.derived(LAST_STORIES, key) is None:
         return None
     composed = [_unpickled(raw) for raw in store.derived_items(LAST_STORY).values()]
-    if any(pair is DAMAGED or not isinstance(pair, tuple) for pair in composed):
-        return None
+    if not all(
+        isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], Story) for pair in composed
+    ):
+        return None  # damaged, or not a story
     saved = store.derived_items(LAST_INPUTS).items()
     inputs = {article: value for article, raw in saved if (value := _unpickled(raw)) is not DAMAGED}
     return LastStories(tuple(sorted(composed, key=_story_order)), inputs)

@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from digest import derived
 from digest.records import Article, Cluster, FeedSource, Judgement, OutputFile, Problem, Source, Story, Tags
 from digest.render.search import Period
@@ -147,13 +149,16 @@ def test_a_build_writes_only_the_stories_and_articles_that_changed_since_the_las
     assert compose.given[1:] == [["near", "new"]]
 
 
-def test_a_damaged_story_row_composes_every_story_again_and_leaves_no_stale_row(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", [b"not a pickle", pickle.dumps(("not", "a story"))])
+def test_a_damaged_story_row_composes_every_story_again_and_leaves_no_stale_row(
+    tmp_path: Path, damage: bytes
+) -> None:
     archive = [_dated("a", NOW - 20 * DAY), _dated("b", NOW)]
     compose = StoryPerPrefix()
     with Store.open(tmp_path / "s.sqlite") as store:
         _stories(archive, store, compose)
         with store.db:
-            store.db.execute("UPDATE derived_items SET value = ? WHERE key = 's-a'", (b"damaged",))
+            store.db.execute("UPDATE derived_items SET value = ? WHERE key = 's-a'", (damage,))
         assert _stories(archive[1:], store, compose) == ["s-b"]
         assert set(store.derived_items(derived.LAST_STORY)) == {"s-b"}
         assert set(store.derived_items(derived.LAST_INPUTS)) == {"b"}
