@@ -498,7 +498,8 @@ def with_feed_hints(articles: Sequence[Article], feeds: Sequence[FeedSource]) ->
     hinted = []
     for article in articles:
         feed = by_url.get(article.feed_url)
-        if feed is not None:
+        given = (article.feed_tags, article.feed_jurisdiction)
+        if feed is not None and (feed.tags, feed.jurisdiction) != given:  # most feeds give no hints
             article = replace(article, feed_tags=feed.tags, feed_jurisdiction=feed.jurisdiction)
         hinted.append(article)
     return hinted

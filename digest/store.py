@@ -101,9 +101,10 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 # The archive as every build reads it (``Store.articles``), oldest first.
-ARTICLES_QUERY = (
-    "SELECT e.*, p.text, p.title AS page_title, p.author AS page_author, p.published AS "
-    "page_published, p.language, p.origin, p.fallback_reason FROM entries e "
+ARTICLES_QUERY = (  # not e.*: the feed's own HTML of each entry is never part of an article
+    "SELECT e.id, e.url, e.feed_url, e.source, e.title, e.author, e.published, e.first_seen, "
+    "p.text, p.title AS page_title, p.author AS page_author, p.published AS page_published, "
+    "p.language, p.origin, p.fallback_reason FROM entries e "
     "JOIN pages p ON p.url = e.url ORDER BY e.first_seen, e.url"
 )
 
