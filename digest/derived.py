@@ -273,10 +273,8 @@ def search_bundles_for(
 
 
 def _bundle(saved: bytes | None) -> dict[str, bytes] | None:
-    try:
-        value = pickle.loads(saved) if saved is not None else None
-    except Exception:  # a damaged value: index the period again
-        return None
+    """A period's saved bundle; None when there is none or it is damaged (the period is indexed again)."""
+    value = _unpickled(saved) if saved is not None else None
     return value if isinstance(value, dict) else None
 
 
@@ -327,12 +325,8 @@ def _save_last_stories(store: Store, key: str, last: LastStories | None, now: La
 
 
 def _loaded(saved: bytes | None) -> dict[str, Any]:
-    if saved is None:
-        return {}
-    try:
-        value = pickle.loads(saved)
-    except Exception:  # a damaged value: compute everything again
-        return {}
+    """A saved map; empty when there is none or it is damaged (everything is worked out again)."""
+    value = _unpickled(saved) if saved is not None else None
     return value if isinstance(value, dict) else {}
 
 
