@@ -54,7 +54,7 @@ DATE_PARAMS = {
 _NON_HTML_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"RIFF", b"PK\x03\x04")
 _LANG_ATTR = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})\b", re.IGNORECASE)
 _CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-_PRUNE_TOKEN = re.compile(r"^[a-z0-9-]+$")  # no quotes: the tokens are pasted into an XPath
+_PRUNE_TOKEN = re.compile(r"^[a-z0-9-]+$")  # lower case: they are looked for in lower-cased values
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 _LIST_BULLET = re.compile(r"^[-•*]\s+")
 _SENTENCE_END = re.compile("[.!?:;\u2026\"'\u201d\u2019\u00bb)]$")
@@ -92,10 +92,19 @@ NO_COMMENT_RULES = CommentRules(0, 0, 0, frozenset(), frozenset(), frozenset(), 
 
 
 @dataclass(frozen=True, slots=True)
+class PruneRule:
+    """What is removed before trafilatura runs (boilerplate.toml [prune]): an element whose class or
+    id holds one of the tokens, in any case, unless it holds more than ``max_paragraphs`` paragraphs."""
+
+    tokens: re.Pattern[str]  # the tokens as one alternation, matched against lower-cased values
+    max_paragraphs: int
+
+
+@dataclass(frozen=True, slots=True)
 class Boilerplate:
     max_chars: int
     rules: tuple[BoilerplateRule, ...]
-    prune_xpath: str = ""  # one XPath for every element to remove before extraction ("" for none)
+    prune: PruneRule | None = None  # None: nothing is removed before extraction
     comments: CommentRules = NO_COMMENT_RULES
 
 
@@ -114,12 +123,12 @@ def parse_boilerplate(raw: dict[str, Any]) -> Boilerplate:
     if not isinstance(max_chars, int) or max_chars <= 0:
         errors.append("max_chars: expected a positive integer")
     rules = [_parse_rule(index, table, errors) for index, table in enumerate(raw.get("rule", []))]
-    prune_xpath = _parse_prune(raw.get("prune", {}), errors)
+    prune = _parse_prune(raw.get("prune", {}), errors)
     comments = _parse_comment_rules(raw.get("reader_comments", {}), errors)
     if errors:
         raise ValueError(f"{BOILERPLATE_FILE.name}: " + "; ".join(errors))
     kept_rules = tuple(rule for rule in rules if rule)
-    return Boilerplate(int(max_chars or 0), kept_rules, prune_xpath, comments)
+    return Boilerplate(int(max_chars or 0), kept_rules, prune, comments)
 
 
 _COMMENT_NUMBERS = ("line_chars", "handle_max_words", "min_voice_words")
@@ -193,57 +202,67 @@ def _scoped(pattern: re.Pattern[str]) -> str:
     return f"(?i:{source[4:]})" if source.startswith("(?i)") else source
 
 
-def _parse_prune(table: Any, errors: list[str]) -> str:
+def _parse_prune(table: Any, errors: list[str]) -> PruneRule | None:
     if not isinstance(table, dict):
         errors.append("prune: expected a table")
-        return ""
+        return None
     for key in sorted(set(table) - {"class_or_id", "max_paragraphs"}):
         errors.append(f"prune.{key}: unknown key")
     tokens = table.get("class_or_id", [])
     max_paragraphs = table.get("max_paragraphs", 2)
     if not isinstance(tokens, list) or not all(isinstance(t, str) and _PRUNE_TOKEN.match(t) for t in tokens):
         errors.append("prune.class_or_id: expected a list of lower-case words (a-z, 0-9, -)")
-        return ""
+        return None
     if not isinstance(max_paragraphs, int) or max_paragraphs < 0:
         errors.append("prune.max_paragraphs: expected a non-negative integer")
-        return ""
-    return prune_xpath(tokens, max_paragraphs)
+        return None
+    return prune_rule(tokens, max_paragraphs)
 
 
-def prune_xpath(tokens: Sequence[str], max_paragraphs: int) -> str:
-    """One XPath selecting every element whose class or id contains a token (see boilerplate.toml).
-
-    The token test is ``digest:class-or-id-has`` (registered below) rather than XPath's own
-    ``contains(translate(...))``: forty translate calls on every element doubled the cost of
-    extracting a page. It gets class and id as one string: lxml hands a plain string over faster
-    than the two attribute node-sets."""
+def prune_rule(tokens: Sequence[str], max_paragraphs: int) -> PruneRule | None:
     if not tokens:
-        return ""
+        return None
     pattern = "|".join(re.escape(token) for token in sorted(tokens, key=len, reverse=True))
-    keep = "self::html or self::body or self::main or self::article"
-    return (
-        f"//*[@class or @id][not({keep})][digest:class-or-id-has(concat(@class, ' ', @id), '{pattern}')]"
-        f"[count(.//p) <= {max_paragraphs}]"
+    return PruneRule(re.compile(pattern), max_paragraphs)
+
+
+_ASCII_LOWER = str.maketrans(_UPPER, _LOWER)  # as XPath's translate() would lower them: ASCII only
+_CLASS_AND_ID_VALUES = etree.XPath("//@class | //@id", smart_strings=False)
+_NEVER_PRUNED = "self::html or self::body or self::main or self::article"
+_SEPARATOR = "\u241e"  # between the values listed in the XPath; a value holding it is not listed
+
+
+def prune_xpath(tree: Any, rule: PruneRule | None) -> str:
+    """An XPath selecting the elements of ``tree`` that ``rule`` removes; "" when there are none.
+
+    The page's distinct class and id values (a few dozen) are tested against the tokens here, and
+    the XPath lists those that hold one: each element is then tested by two substring searches in
+    libxml2. Testing every element's class and id against the tokens in the XPath, by an extension
+    function calling Python (or ``contains(translate(...))``, slower still), cost twice as much:
+    2.1 against 1.0 ms a page of 1,100 elements, a fifth of trafilatura's own work."""
+    if rule is None:
+        return ""
+    values = sorted(
+        value
+        for value in set(_CLASS_AND_ID_VALUES(tree))
+        if _SEPARATOR not in value and rule.tokens.search(value.translate(_ASCII_LOWER))
     )
+    if not values:
+        return ""
+    listed = _xpath_literal(_SEPARATOR + _SEPARATOR.join(values) + _SEPARATOR)
+    tests = " or ".join(
+        f"contains({listed}, concat('{_SEPARATOR}', @{name}, '{_SEPARATOR}'))" for name in ("class", "id")
+    )
+    return f"//*[{tests}][not({_NEVER_PRUNED})][count(.//p) <= {rule.max_paragraphs}]"
 
 
-_ASCII_LOWER = str.maketrans(_UPPER, _LOWER)  # what XPath's translate() did: ASCII letters only
-
-
-@cache
-def _token_pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _class_or_id_has(_context: object, class_and_id: str, pattern: str) -> bool:
-    return _token_pattern(pattern).search(class_and_id.translate(_ASCII_LOWER)) is not None
-
-
-# An XPath extension function, registered for this process under a prefix of its own: trafilatura
-# evaluates the prune expression itself, with no way to pass namespaces or variables.
-_EXTENSIONS = etree.FunctionNamespace("urn:online-abuse-digest:xpath")
-_EXTENSIONS.prefix = "digest"
-_EXTENSIONS["class-or-id-has"] = _class_or_id_has
+def _xpath_literal(value: str) -> str:
+    """``value`` as an XPath 1.0 string literal, which has no escapes: concat() when it holds both quotes."""
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    return "concat(" + ', "\'", '.join(f"'{part}'" for part in value.split("'")) + ")"
 
 
 def _parse_rule(index: int, table: Any, errors: list[str]) -> BoilerplateRule | None:
@@ -483,7 +502,7 @@ def _run_trafilatura(url: str, html: str | bytes, metadata: bool) -> Extraction 
     if tree is None:
         return None
     headings = tuple(clean_line(heading.text_content()) for heading in tree.iter("h1"))
-    prune = boilerplate().prune_xpath
+    prune = prune_xpath(tree, boilerplate().prune)
     options = trafilatura_options(metadata)
     document = trafilatura.bare_extraction(tree, url=url, prune_xpath=prune or None, **options)
     return None if document is None else Extraction(document, headings)

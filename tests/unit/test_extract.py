@@ -12,7 +12,6 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from lxml import etree
 
 from digest.extract import (
     BOILERPLATE_FILE,
@@ -27,6 +26,7 @@ from digest.extract import (
     html_to_paragraphs,
     is_control_line,
     parse_boilerplate,
+    prune_rule,
     prune_xpath,
     voice_words,
 )
@@ -278,7 +278,7 @@ def test_bundled_boilerplate_file_is_valid() -> None:
     rules = boilerplate()
     assert BOILERPLATE_FILE.exists() and rules.max_chars > 0
     assert {rule.kind for rule in rules.rules} == {"drop", "cutoff"}
-    assert "newsletter" in rules.prune_xpath
+    assert rules.prune is not None and rules.prune.tokens.search("newsletter-signup")
 
 
 def article_page(extra: str, body_class: str = "analysis-content") -> bytes:
@@ -303,17 +303,45 @@ def test_prune_spares_a_wrapper_that_holds_the_article() -> None:
     assert all(f"paragraph {n}" in result.text for n in range(5))
 
 
-def test_prune_xpath_tokens_are_matched_case_insensitively() -> None:
-    xpath = etree.XPath(prune_xpath(["promo", "share"], 2))
-    tree = lxml.html.fromstring(
+def pruned(html: str, tokens: list[str], max_paragraphs: int = 2) -> list[str]:
+    """The class (or else id) of each element the prune rule selects in ``html``, in document order."""
+    tree = lxml.html.fromstring(html)
+    xpath = prune_xpath(tree, prune_rule(tokens, max_paragraphs))
+    selected = set(tree.xpath(xpath)) if xpath else set()
+    return [element.get("class") or element.get("id") or "" for element in tree.iter() if element in selected]
+
+
+def test_prune_tokens_are_matched_case_insensitively_in_class_or_id() -> None:
+    html = (
         "<html><body><div class='Lead PROMO-box'><p>a</p></div><div id='ShareBar'>b</div>"
-        "<div class='story'><p>c</p></div><div class='promo'><p>1</p><p>2</p><p>3</p></div></body></html>"
+        "<div class='story'><p>c</p></div><div class='promo'><p>1</p><p>2</p><p>3</p></div>"
+        "<main class='promo-layout'><p>d</p></main></body></html>"
     )
-    assert [element.get("class") or element.get("id") for element in xpath(tree)] == [
-        "Lead PROMO-box",
-        "ShareBar",
-    ]
-    assert prune_xpath([], 2) == ""
+    assert pruned(html, ["promo", "share"]) == ["Lead PROMO-box", "ShareBar"]
+    assert prune_rule([], 2) is None and prune_xpath(lxml.html.fromstring(html), None) == ""
+
+
+def test_prune_takes_values_with_quotes_and_entities_as_the_parser_reads_them() -> None:
+    html = (
+        """<html><body><div class="promo 'x'"><p>a</p></div><div class='promo "y"'>b</div>"""
+        """<div class="promo 'x' &quot;z&quot;">c</div><div class="pro&#109;o">d</div>"""
+        """<div class="promotion-free">e</div><div class="story">f</div></body></html>"""
+    )
+    assert pruned(html, ["promo"]) == ["promo 'x'", 'promo "y"', "promo 'x' \"z\"", "promo", "promotion-free"]
+
+
+def test_prune_selects_the_elements_of_every_value_holding_a_token_and_no_other() -> None:
+    # 300 values hold the token: each element with one of them exactly, by class or by id, is
+    # selected; "box" and "x" are substrings of the listed values but hold no token themselves.
+    boxes = "".join(
+        f"<div id='share-{n}' class='box'>a</div><div class='shared-{n} x'>b</div>" for n in range(150)
+    )
+    html = f"<html><body><div class='box'><p>text</p></div><div class='x'>c</div>{boxes}</body></html>"
+    selected = pruned(html, ["share"])
+    assert selected == [name for n in range(150) for name in ("box", f"shared-{n} x")]
+    assert (
+        pruned(html.replace("share", "sh\u241eare"), ["share"]) == []
+    )  # a value holding the separator is not listed
 
 
 @pytest.mark.parametrize(
