@@ -29,7 +29,7 @@ import lxml.html
 from lxml import etree
 
 from digest import text
-from digest.records import Entry, PageText
+from digest.records import Entry, PageJob, PageText
 
 log = logging.getLogger(__name__)
 
@@ -624,6 +624,11 @@ def html_to_paragraphs(html: str) -> list[str]:
 
 
 # --- batches ---------------------------------------------------------------------------
+
+
+def extract_pages(jobs: Sequence[PageJob]) -> list[PageText]:
+    """``extract_page`` of each job, in order: a worker's unit of work (see ``workers.Groups``)."""
+    return [extract_page(*job) for job in jobs]
 
 
 def extract_many(jobs: Sequence[tuple[str, bytes, str]], workers: int) -> list[PageText]:

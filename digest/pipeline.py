@@ -35,6 +35,7 @@ from digest.records import (
     FetchResult,
     Judgement,
     OutputFile,
+    PageJob,
     PageText,
     ParsedFeed,
     Problem,
@@ -46,7 +47,7 @@ from digest.render.keys import story_digests
 from digest.render.site import render_moved_pages, status_since
 from digest.store import Store
 from digest.timings import Stopwatch
-from digest.workers import INLINE, Workers, worker_pool
+from digest.workers import INLINE, Groups, Workers, worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # Pages in flight per extraction worker: at 100 ms a response, more only wait for a busy worker and
 # cost the fetching threads CPU (measured: 64 at a time doubled it). Feeds, small, use all of concurrency.
 PAGES_PER_WORKER = 16
+PAGES_PER_JOB = 4  # pages sent to a worker at once: a job costs this process ~0.3 ms, however small
 PAGE_BATCH = 256  # pages fetched, extracted and stored per round: bounds memory at any corpus size
 EARLY_PAGES = 2 * PAGE_BATCH  # pages fetched while the feeds still download: bounds their memory
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
@@ -269,12 +271,13 @@ def gather_pages(gathering: Gathering) -> list[Problem]:
         return []
     tick = _ticker(g.options, "articles", len(entries))
     executor = g.workers.executor(len(entries))  # started now if not yet, before any fetch thread
-    submit = partial(g.workers.submit, executor)
+    jobs = page_jobs(g.workers, executor)
     extracting: list[PendingPage] = []
     for start in range(0, len(entries), PAGE_BATCH):
         batch = entries[start : start + PAGE_BATCH]
         spent = time.monotonic() > g.deadline
-        fetched = fetch_pages(batch, g, tick, submit, fetch_the_rest=not spent)
+        fetched = fetch_pages(batch, g, tick, jobs.add, fetch_the_rest=not spent)
+        jobs.send()  # the last pages of the round, fewer than a job holds: the workers go on
         # The last batch's pages are saved only now: while this batch downloaded, the workers went
         # on extracting them, never waiting for a batch to drain.
         g.counts["pages"] += g.store.save_pages(pages_of(extracting), g.options.now)
@@ -298,7 +301,14 @@ class PendingPage:
     extracting: Future[PageText] | None  # None when there is nothing to extract (an error, a PDF)
 
 
-Submit = Callable[..., Future[PageText]]  # sends a job to where pages are extracted
+Submit = Callable[[PageJob], Future[PageText]]  # sends a page to where pages are extracted
+
+
+def page_jobs(workers: Workers, executor: Executor) -> Groups[PageJob, PageText]:
+    """Where pages go to be extracted: ``PAGES_PER_JOB`` at a time to ``executor``."""
+    from digest import extract
+
+    return Groups(workers, executor, extract.extract_pages, PAGES_PER_JOB)
 
 
 def fetch_pages(
@@ -339,7 +349,7 @@ def extraction(entry: Entry, result: FetchResult, submit: Submit) -> Future[Page
     if not is_html_page(result):
         return None
     headline = extract.feed_headline(entry)
-    return submit(extract.extract_page, result.url, result.body, result.content_type, headline)
+    return submit((result.url, result.body, result.content_type, headline))
 
 
 def page_fetch_options(config: Config) -> FetchConfig:
@@ -384,7 +394,7 @@ class EarlyPages:
         self._stored = self._store.page_urls()
         self._connections = fetch.Connections(self._options)
         self._threads = ThreadPoolExecutor(self._options.concurrency, thread_name_prefix="early-page")
-        self._submit = partial(workers.submit, executor)
+        self._submit = page_jobs(workers, executor).add
 
     def offer(self, parsing: Future[ParsedFeed]) -> None:
         """A feed's parse is done (called in whichever thread finished it): fetch its new pages."""

@@ -125,6 +125,9 @@ class ParsedFeed:
 # --- articles --------------------------------------------------------------------------
 
 
+PageJob = tuple[str, bytes, str, str | None]  # a page to extract: url, body, content type, feed's headline
+
+
 @dataclass(frozen=True, slots=True)
 class PageText:
     """What extraction got out of one article page (cached by canonical URL)."""

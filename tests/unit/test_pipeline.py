@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from digest.pipeline import PendingPage, as_stored, extraction
+from digest.pipeline import PendingPage, as_stored, extraction, page_jobs
 from digest.records import Entry, FetchResult
-from digest.workers import INLINE
+from digest.workers import INLINE, Workers
 
 URL = "https://news.example/2026/11/orders"
 BODY = (
@@ -20,8 +20,7 @@ BODY = (
 WHEN = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-def submit(fn, *args):  # type: ignore[no-untyped-def]
-    return INLINE.submit(fn, *args)
+submit = page_jobs(Workers(1), INLINE).add  # in this process, a few pages a job as a build sends them
 
 
 def entry(title: str, author: str = "Lena Voss") -> Entry:

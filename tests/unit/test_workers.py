@@ -3,10 +3,11 @@
 import os
 import sys
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from digest.workers import INLINE, MIN_JOBS, Workers, worker_pool
+from digest.workers import INLINE, MIN_JOBS, Groups, Workers, worker_pool
 
 MAIN_PID = os.getpid()
 
@@ -85,3 +86,55 @@ def test_warming_imports_the_module_in_the_workers_and_never_here() -> None:
         assert any(workers.map_chunks(warmed_here, list(range(4 * MIN_JOBS))))
     Workers(1).warm(INLINE, WARMED)  # one core: nothing runs ahead of its need
     assert WARMED not in sys.modules
+
+
+def squares_and_job(numbers: Sequence[int]) -> list[tuple[int, int, tuple[int, ...]]]:
+    """Each number's square, the process that worked it out and the numbers its job held."""
+    return [(n * n, os.getpid(), tuple(numbers)) for n in numbers]
+
+
+def test_items_go_out_in_groups_each_with_its_own_result() -> None:
+    with worker_pool(2) as workers:
+        groups = Groups(workers, workers.executor(MIN_JOBS), squares_and_job, 4)
+        futures = [groups.add(n) for n in range(10)]
+        results = [future.result() for future in futures]
+    assert [square for square, _, _ in results] == [n * n for n in range(10)]
+    assert [job for _, _, job in results] == [(0, 1, 2, 3)] * 4 + [(4, 5, 6, 7)] * 4 + [(8, 9)] * 2
+    assert MAIN_PID not in {pid for _, pid, _ in results}
+
+
+def test_waiting_for_an_item_sends_its_group_before_it_is_full() -> None:
+    groups = Groups(Workers(1), INLINE, squares_and_job, 4)
+    first, second = groups.add(3), groups.add(5)
+    assert not first.done() and not second.done()  # the group waits for more items
+    assert second.result() == (25, MAIN_PID, (3, 5)) and first.done()
+    third = groups.add(6)
+    groups.send()
+    assert third.done() and third.result()[2] == (6,)
+
+
+def test_every_item_of_a_failed_job_fails_with_its_error() -> None:
+    groups = Groups(Workers(1), INLINE, fails_on_seven, 3)
+    futures = [groups.add(n) for n in (1, 7, 2, 3)]
+    groups.send()
+    for future in futures[:3]:
+        with pytest.raises(ValueError, match="seven"):
+            future.result()
+    assert futures[3].result() == 4
+
+
+def fails_on_seven(numbers: Sequence[int]) -> list[int]:
+    if 7 in numbers:
+        raise ValueError("seven")
+    return [n + 1 for n in numbers]
+
+
+def test_the_group_of_a_worker_that_died_fails_as_a_broken_pool(caplog: pytest.LogCaptureFixture) -> None:
+    # the pipeline then extracts each of its pages in the main process (pipeline.page_of)
+    with worker_pool(2) as workers:
+        groups = Groups(workers, workers.executor(MIN_JOBS), dies_in_a_worker, 2)
+        futures = [groups.add(n) for n in (6, 7)]
+        with pytest.raises(BrokenProcessPool):
+            futures[0].result()
+        with pytest.raises(BrokenProcessPool):
+            futures[1].result()
