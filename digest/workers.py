@@ -147,11 +147,15 @@ class Grouped(Future[Result]):
         self._groups.send()
         return super().result(timeout)
 
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self._groups.send()
+        return super().exception(timeout)
+
 
 class Groups(Generic[Item, Result]):
-    """Items sent to the workers ``size`` at a time, each with a future of its own. A job costs this
-    process about 0.3 ms to send and take back however little it holds (pickling, the pool's
-    threads), so items that come one at a time (pages as they download) go out in small groups.
+    """Items sent to the workers ``size`` at a time, each with a future of its own. Most of what a
+    job costs this process to send and take back (the pool's threads and queues) does not grow with
+    what it holds, so items that come one at a time (pages as they download) go out in small groups.
     Safe to add to from several threads; ``send`` sends the items waiting now."""
 
     def __init__(

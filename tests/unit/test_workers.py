@@ -109,8 +109,7 @@ def test_waiting_for_an_item_sends_its_group_before_it_is_full() -> None:
     assert not first.done() and not second.done()  # the group waits for more items
     assert second.result() == (25, MAIN_PID, (3, 5)) and first.done()
     third = groups.add(6)
-    groups.send()
-    assert third.done() and third.result()[2] == (6,)
+    assert third.exception() is None and third.result()[2] == (6,)  # asking for its error sends it too
 
 
 def test_every_item_of_a_failed_job_fails_with_its_error() -> None:
