@@ -5,9 +5,21 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from digest.records import StageTime
 from digest.timings import timing_lines
-from tests.bench.run import PeakRss, stage_times
+from tests.bench.farm import Farm, FarmServer, FarmSpec
+from tests.bench.run import (
+    CORES,
+    PeakRss,
+    StageCosts,
+    beyond_library_s,
+    own_code_s,
+    priced,
+    stage_times,
+    store_cost,
+)
 
 # A process that starts a child holding 80 MB for a second, well after the watch has begun.
 GRANDCHILD = "import time; held = bytearray(80_000_000); time.sleep(1.0)"
@@ -33,3 +45,40 @@ def test_the_stage_table_a_build_prints_is_read_back() -> None:
         "feeds and pages": {"wall_s": 4.5, "cpu_s": 9.75, "workers_cpu_s": 8.5},
     }
     assert stage_times("built: 3 stories\nsite written to out/") == {}
+
+
+COSTS = StageCosts(parse_s=0.0004, extract_s=0.012, render_s=0.001, store_s=0.00005)
+
+
+def test_each_stage_cost_is_the_lesser_of_two_measurements() -> None:
+    later = StageCosts(parse_s=0.0003, extract_s=0.013, render_s=0.001, store_s=0.00004)
+    assert COSTS.least(later) == StageCosts(0.0003, 0.012, 0.001, 0.00004)
+    assert later.least(COSTS) == COSTS.least(later)
+
+
+def test_own_code_is_the_editorial_stages_and_the_store_priced_per_article() -> None:
+    stages = {
+        "start-up": {"cpu_s": 0.3},
+        "feeds and pages": {"cpu_s": 80.0},
+        "relevance": {"cpu_s": 4.5},
+        "clustering and stories": {"cpu_s": 12.0},
+        "editions": {"cpu_s": 0.5},
+        "render and publish": {"cpu_s": 5.5},
+    }
+    assert own_code_s(stages, COSTS, 1000) == pytest.approx(4.5 + 12.0 + 0.5 + 0.05)
+    assert own_code_s({}, COSTS, 1000) == pytest.approx(0.05)
+
+
+def test_a_cold_build_is_priced_against_the_library_costs() -> None:
+    figures = {"articles": 1000, "cpu_s": 20.0, "stages": {"relevance": {"cpu_s": 1.0}}}
+    priced_build = priced(figures, COSTS)
+    assert priced_build["library_cpu_s"] == pytest.approx(13.4)
+    assert priced_build["limit_s"] == pytest.approx(13.4 / CORES, abs=0.01)
+    assert priced_build["own_code_cpu_s"] == pytest.approx(1.05)
+    assert beyond_library_s(priced_build) == pytest.approx(20.0 - 13.4)
+
+
+def test_the_store_is_priced_on_the_farm_it_would_store() -> None:
+    with FarmServer(Farm(FarmSpec(feeds=2, items=3))) as server:
+        cost = store_cost(server)
+    assert 0 < cost < 0.1  # CPU seconds an article: well under what a page's extraction costs
