@@ -171,7 +171,7 @@ class Judgement:
     score: float
     harms: tuple[str, ...] = ()
     responses: tuple[str, ...] = ()
-    evidence: tuple[str, ...] = ()  # matched terms and deciding sentences
+    evidence: tuple[str, ...] = ()  # matched terms; and the deciding sentences when left out
     reason: str = ""  # why it was left out (empty when kept)
 
 

@@ -91,7 +91,7 @@ def judge(article: Article, taxonomy: Taxonomy, index: TermIndex | None = None) 
         score=round(harm_score + response_score, 2),
         harms=tuple(c.name for c in harms if c.score >= minimum),
         responses=tuple(c.name for c in responses if c.score >= minimum),
-        evidence=evidence(reading, harms, responses, off_topic, taxonomy),
+        evidence=evidence(reading, harms, responses, off_topic, taxonomy, left_out=bool(reason)),
         reason=reason,
     )
 
@@ -241,12 +241,18 @@ def evidence(
     responses: list[ConceptScore],
     off_topic: list[ConceptScore],
     taxonomy: Taxonomy,
+    *,
+    left_out: bool,
 ) -> tuple[str, ...]:
+    """The matched terms of each concept, and for an article ``left_out`` the sentences that decided
+    it: the status page shows them beside the reason. A kept article's were never shown anywhere, and
+    finding them was a third of the judging (5,000 farm articles: 3.46 CPU s with them, 2.39 without)."""
     lines = [f"harm {c.name} {c.score:g}: {', '.join(c.terms)}" for c in harms]
     lines += [f"response {c.name} {c.score:g}: {', '.join(c.terms)}" for c in responses]
     lines += [f"off-topic {c.name} {c.score:g}: {', '.join(c.terms)}" for c in off_topic]
     lines += [f"near-miss masked: {name}" for name in reading.near_misses]
-    lines += [f"sentence: {s}" for s in deciding_sentences(reading, harms, responses)]
+    if left_out:
+        lines += [f"sentence: {s}" for s in deciding_sentences(reading, harms, responses)]
     return tuple(lines)
 
 

@@ -20,8 +20,23 @@ def test_online_harm_with_a_response_is_kept_with_evidence() -> None:
     )
     assert verdict.on_topic and verdict.reason == ""
     assert "cyberstalking" in verdict.harms and "sentencing" in verdict.responses
-    assert any(line.startswith("sentence: ") for line in verdict.evidence)
+    assert any(line.startswith("harm cyberstalking ") for line in verdict.evidence)
+    # The deciding sentences are for the status page, which lists only the articles left out.
+    assert not any(line.startswith("sentence: ") for line in verdict.evidence)
     assert verdict.score > 0
+
+
+def test_an_article_left_out_shows_the_sentences_that_decided_it() -> None:
+    verdict = judge(
+        "Trolls target presenter with abuse online",
+        "A television presenter said she had received a stream of abusive messages on social media.\n\n"
+        "She said the online abuse had gone on for weeks. The weather was mild.",
+    )
+    assert not verdict.on_topic and verdict.reason
+    sentences = [
+        line.removeprefix("sentence: ") for line in verdict.evidence if line.startswith("sentence: ")
+    ]
+    assert sentences and all("abus" in sentence for sentence in sentences)
 
 
 def test_workplace_harassment_without_an_online_side_is_left_out() -> None:
