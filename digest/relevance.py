@@ -246,7 +246,8 @@ def evidence(
 ) -> tuple[str, ...]:
     """The matched terms of each concept, and for an article ``left_out`` the sentences that decided
     it: the status page shows them beside the reason. A kept article's were never shown anywhere, and
-    finding them was a third of the judging (5,000 farm articles: 3.46 CPU s with them, 2.39 without)."""
+    finding them was a third of the judging (5,000 farm articles: 3.46 CPU s with every article's,
+    2.50 with only those left out)."""
     lines = [f"harm {c.name} {c.score:g}: {', '.join(c.terms)}" for c in harms]
     lines += [f"response {c.name} {c.score:g}: {', '.join(c.terms)}" for c in responses]
     lines += [f"off-topic {c.name} {c.score:g}: {', '.join(c.terms)}" for c in off_topic]

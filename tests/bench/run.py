@@ -841,8 +841,12 @@ def own_code_s(stages: dict[str, dict[str, float]], costs: StageCosts, articles:
     per article (``store_cost``). What the build spends around the library stages besides (fetching,
     our steps around extraction, publishing) is not in it: the cold build's ratio to the limit
     counts it, and the table prints it (``beyond_library_s``)."""
-    editorial = sum(stages.get(name, {}).get("cpu_s", 0.0) for name in EDITORIAL)
-    return editorial + costs.store_s * articles
+    return editorial_s(stages) + costs.store_s * articles
+
+
+def editorial_s(stages: dict[str, dict[str, float]]) -> float:
+    """CPU of a build's editorial stages (``EDITORIAL``), workers included."""
+    return sum(stages.get(name, {}).get("cpu_s", 0.0) for name in EDITORIAL)
 
 
 def stage_lines(r: dict[str, Any]) -> list[str]:
@@ -863,7 +867,7 @@ def stage_lines(r: dict[str, Any]) -> list[str]:
     large = r["large"]
     articles = large["articles"]
     parse_extract = (costs["parse_s"] + costs["extract_s"]) * articles / 1000
-    editorial = sum(large["stages"].get(name, {}).get("cpu_s", 0.0) for name in EDITORIAL)
+    editorial = editorial_s(large["stages"])
     store = large["own_code_cpu_s"] - editorial  # as priced, not as rounded for the table
     beyond = beyond_library_s(large)
     lines += [
