@@ -225,11 +225,15 @@ def fetch_and_parse_feeds(
             tick(result)
         state = waiting[result.url].popleft()
         if result.ok and g.store.body_changed(state, result.body):
-            if not parsing:  # the first changed feed: pages will follow, and so will their extraction
-                g.workers.warm(executor, "digest.extract")
+            first = not parsing  # the first changed feed: pages will follow, and so will their extraction
+            if first:
                 g.early.start(executor, g.workers)
             parsing[state.url] = g.workers.submit(executor, parse_job, result, source_of(g, state))
             parsing[state.url].add_done_callback(g.early.offer)
+            if first:  # after its parse, whose pages the workers then wait for (100 ms or more)
+                from digest import extract
+
+                g.workers.warm(executor, extract.warm_up)
 
     results = fetch.fetch_many(requests, g.config.fetch, deadline=g.deadline, on_result=on_result)
     return results, parsing

@@ -10,7 +10,6 @@ memory, killed) costs its chunk being done again in this process.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 import threading
@@ -121,13 +120,13 @@ class Workers:
             self.count = 1
             return INLINE.submit(fn, *args)
 
-    def warm(self, executor: Executor, module: str) -> None:
-        """Have each worker import ``module`` now, while it would otherwise wait (for the feeds to
-        download), rather than in its first job of the next stage. Best effort: a worker that misses
-        its share imports the module when that job needs it."""
+    def warm(self, executor: Executor, warm_up: Callable[[], object]) -> None:
+        """Have each worker call ``warm_up`` now, while it would otherwise wait (for the feeds to
+        download), rather than pay for what it loads in its first job of the next stage. Best effort:
+        a worker that misses its share loads the same in that job."""
         if executor is self._pool:
             for _ in range(self.count):
-                self.submit(executor, import_module_quietly, module)
+                self.submit(executor, warm_up)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -209,11 +208,6 @@ def done_or_again(
     except BrokenProcessPool as exc:
         log.warning("a worker process died (%s); doing its %d jobs in the main process", exc, len(chunk))
         return work(chunk)
-
-
-def import_module_quietly(module: str) -> None:
-    """``import module`` for ``Workers.warm``: the module object itself cannot be sent back."""
-    importlib.import_module(module)
 
 
 @contextmanager

@@ -15,6 +15,8 @@ import pytest
 
 from digest.extract import (
     BOILERPLATE_FILE,
+    WARM_UP_PAGE,
+    WARM_UP_URL,
     boilerplate,
     boilerplate_rule,
     drop_boilerplate,
@@ -29,6 +31,7 @@ from digest.extract import (
     prune_rule,
     prune_xpath,
     voice_words,
+    warm_up,
 )
 from digest.records import Entry
 
@@ -439,3 +442,14 @@ def test_extract_many_inline_for_one_worker_or_few_jobs() -> None:
     jobs = batch_jobs()[:3]
     assert extract_many(jobs, workers=1) == extract_many(jobs, workers=4) == [extract_page(*j) for j in jobs]
     assert extract_many([], workers=2) == []
+
+
+def test_the_warm_up_page_goes_the_whole_way_through_extraction() -> None:
+    """The warm-up loads what a first page needs only if it is extracted like one: its body kept,
+    the reader's comment dropped, and the library's metadata search run (the page's own title)."""
+    page = extract_page(WARM_UP_URL, WARM_UP_PAGE, "text/html; charset=utf-8")
+    paragraphs = page.text.split("\n\n")
+    assert len(paragraphs) == 2 and paragraphs[0].startswith("This page is extracted once"), page.text
+    assert "A reader wrote" not in page.text
+    assert page.title == "Warm-up page"
+    warm_up()  # and the function itself, as a worker calls it
