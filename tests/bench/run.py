@@ -209,6 +209,7 @@ class Build:
     """One build with what the farm saw of it."""
 
     run: Measured
+    harness_cpu_s: float  # this process meanwhile: the farm server answering, and the memory watch
     feed_requests: int
     feed_304: int
     page_requests: int
@@ -236,6 +237,7 @@ class Build:
         }
         return {
             **asdict(self.run),
+            "harness_cpu_s": round(self.harness_cpu_s, 2),
             "stderr": self.run.stderr.strip().splitlines()[-3:],
             "requests": self.requests,
             "stages": stage_times(self.run.stderr),
@@ -260,11 +262,14 @@ def stage_times(stderr: str) -> dict[str, dict[str, float]]:
 def timed_build(space: Workspace, server: FarmServer, now: str = NOW_TEXT) -> Build:
     server.reset_counts()
     before = tree_state(space.out)
+    harness_started = time.process_time()  # every thread of this process: the farm's are among them
     run = space.build(now)
+    harness_cpu_s = time.process_time() - harness_started
     counts = server.reset_counts()
     rewritten = changed_files(before, tree_state(space.out))
     return Build(
         run=run,
+        harness_cpu_s=harness_cpu_s,
         feed_requests=counts.requests("feed"),
         feed_304=counts.status("feed", 304),
         page_requests=counts.requests("page"),
@@ -879,9 +884,18 @@ def stage_lines(r: dict[str, Any]) -> list[str]:
         f"editions) {editorial:.2f}, and the store's part of fetching {store:.2f} (priced per article). "
         f"Everything beyond the library stage costs, that and the rest together (fetching, our steps "
         f"around parsing and extraction, rendering and publishing beyond the library's cost, start-up), "
-        f"is {beyond:.2f} CPU s, {beyond / large['library_cpu_s']:.2f} x the library costs.",
+        f"is {beyond:.2f} CPU s, {beyond / large['library_cpu_s']:.2f} x the library costs. "
+        f"Meanwhile the harness (the farm server answering {large['requests']:,} requests, and the "
+        f"memory watch) used {large['harness_cpu_s']:.2f} CPU s of the same {r['machine']['cores']} cores, "
+        f"and they stood idle for {idle_core_s(large, r['machine']['cores']):.2f} core-seconds.",
     ]
     return lines
+
+
+def idle_core_s(build: dict[str, Any], cores: int) -> float:
+    """What the cores could have done during a build and did not: neither the build nor the harness
+    (whose farm server stands in for the network's far end, and in a real build would not be here)."""
+    return max(0.0, cores * build["wall_s"] - build["cpu_s"] - build["harness_cpu_s"])
 
 
 def beyond_library_s(build: dict[str, Any]) -> float:

@@ -15,6 +15,7 @@ from tests.bench.run import (
     PeakRss,
     StageCosts,
     beyond_library_s,
+    idle_core_s,
     own_code_s,
     priced,
     stage_times,
@@ -82,3 +83,9 @@ def test_the_store_is_priced_on_the_farm_it_would_store() -> None:
     with FarmServer(Farm(FarmSpec(feeds=2, items=3))) as server:
         cost = store_cost(server)
     assert 0 < cost < 0.1  # CPU seconds an article: well under what a page's extraction costs
+
+
+def test_idle_cores_are_what_neither_the_build_nor_the_farm_used() -> None:
+    build = {"wall_s": 10.0, "cpu_s": 17.5, "harness_cpu_s": 0.5}
+    assert idle_core_s(build, 2) == pytest.approx(2.0)
+    assert idle_core_s({**build, "cpu_s": 19.9}, 2) == 0.0  # clocks read apart never make it negative
