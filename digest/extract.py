@@ -526,8 +526,9 @@ worth keeping.</p></article><div class="comments"><p>A reader wrote something he
 
 def warm_up() -> None:
     """Have this process extract ``WARM_UP_PAGE``: the first page a process extracts costs about
-    0.15 to 0.2 CPU s more than the next (trafilatura's import, its public-suffix list and patterns
-    compiled on first use, our boilerplate rules), paid here while a worker would otherwise wait."""
+    0.15 CPU s more than the next (a farm page: 175 ms, then 22; trafilatura's import, its
+    public-suffix list and patterns compiled on first use, our boilerplate rules), paid here while a
+    worker would otherwise wait."""
     extract_page(WARM_UP_URL, WARM_UP_PAGE, "text/html; charset=utf-8")
 
 
