@@ -12,7 +12,8 @@ import http.server
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,14 @@ def must_run() -> bool:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    delays: Mapping[str, float] = {}  # request path -> seconds to wait before answering
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def send_head(self) -> Any:
+        time.sleep(self.delays.get(self.path.split("?")[0], 0.0))
+        return super().send_head()
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -67,9 +74,12 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` on 127.0.0.1 (a free port) in a thread; yields the base URL ending in ``/``."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
+def serve_folder(folder: Path, delays: Mapping[str, float] | None = None) -> Iterator[str]:
+    """Serve ``folder`` on 127.0.0.1 (a free port) in a thread; yields the base URL ending in ``/``.
+    ``delays``: seconds to wait before answering a path (``/pagefind/filter/x.pf_filter``), as a slow
+    network would."""
+    handler_class = type("_DelayedHandler", (_QuietHandler,), {"delays": dict(delays or {})})
+    handler = functools.partial(handler_class, directory=str(folder))
     server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
