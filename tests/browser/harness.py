@@ -55,7 +55,9 @@ def must_run() -> bool:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    delays: Mapping[str, float] = {}  # request path -> seconds to wait before answering
+    def __init__(self, *args: Any, delays: Mapping[str, float], **kwargs: Any) -> None:
+        self.delays = delays  # request path -> seconds to wait before answering
+        super().__init__(*args, **kwargs)  # which answers the request
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -78,8 +80,7 @@ def serve_folder(folder: Path, delays: Mapping[str, float] | None = None) -> Ite
     """Serve ``folder`` on 127.0.0.1 (a free port) in a thread; yields the base URL ending in ``/``.
     ``delays``: seconds to wait before answering a path (``/pagefind/filter/x.pf_filter``), as a slow
     network would."""
-    handler_class = type("_DelayedHandler", (_QuietHandler,), {"delays": dict(delays or {})})
-    handler = functools.partial(handler_class, directory=str(folder))
+    handler = functools.partial(_QuietHandler, directory=str(folder), delays=dict(delays or {}))
     server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
