@@ -822,7 +822,7 @@ def table(r: dict[str, Any]) -> str:
 def _cold_runs(r: dict[str, Any]) -> str:
     """The wall time of each cold build of the two sizes; the quickest of each is the figure."""
     walls = [r[size].get("wall_s_each") or [r[size]["wall_s"]] for size in ("small", "large")]
-    listed = [" and ".join(f"{wall:g}" for wall in each) for each in walls]
+    listed = [" and ".join(f"{wall:.2f}" for wall in each) for each in walls]
     return (
         f"Each cold build's figures are those of the quickest of {len(walls[1])} cold builds from nothing, "
         f"as each library cost is the least of its runs ({r['plan']['small']} feeds: {listed[0]} s; "
