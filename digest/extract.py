@@ -55,6 +55,7 @@ _NON_HTML_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"RIFF", b"PK\
 _LANG_ATTR = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})\b", re.IGNORECASE)
 _CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _PRUNE_TOKEN = re.compile(r"^[a-z0-9-]+$")  # lower case: they are looked for in lower-cased values
+_TAG_NAME = re.compile(r"^[a-z][a-z0-9]*$")  # lxml's HTML parser lower-cases the tags it reads
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 _LIST_BULLET = re.compile(r"^[-•*]\s+")
 _SENTENCE_END = re.compile("[.!?:;\u2026\"'\u201d\u2019\u00bb)]$")
@@ -105,6 +106,7 @@ class Boilerplate:
     max_chars: int
     rules: tuple[BoilerplateRule, ...]
     prune: PruneRule | None = None  # None: nothing is removed before extraction
+    strip_tags: tuple[str, ...] = ()  # elements removed, with what they hold, before extraction
     comments: CommentRules = NO_COMMENT_RULES
 
 
@@ -124,11 +126,12 @@ def parse_boilerplate(raw: dict[str, Any]) -> Boilerplate:
         errors.append("max_chars: expected a positive integer")
     rules = [_parse_rule(index, table, errors) for index, table in enumerate(raw.get("rule", []))]
     prune = _parse_prune(raw.get("prune", {}), errors)
+    strip_tags = _parse_strip_tags(raw.get("prune", {}), errors)
     comments = _parse_comment_rules(raw.get("reader_comments", {}), errors)
     if errors:
         raise ValueError(f"{BOILERPLATE_FILE.name}: " + "; ".join(errors))
     kept_rules = tuple(rule for rule in rules if rule)
-    return Boilerplate(int(max_chars or 0), kept_rules, prune, comments)
+    return Boilerplate(int(max_chars or 0), kept_rules, prune, strip_tags, comments)
 
 
 _COMMENT_NUMBERS = ("line_chars", "handle_max_words", "min_voice_words")
@@ -206,7 +209,7 @@ def _parse_prune(table: Any, errors: list[str]) -> PruneRule | None:
     if not isinstance(table, dict):
         errors.append("prune: expected a table")
         return None
-    for key in sorted(set(table) - {"class_or_id", "max_paragraphs"}):
+    for key in sorted(set(table) - {"class_or_id", "max_paragraphs", "tags"}):
         errors.append(f"prune.{key}: unknown key")
     tokens = table.get("class_or_id", [])
     max_paragraphs = table.get("max_paragraphs", 2)
@@ -217,6 +220,14 @@ def _parse_prune(table: Any, errors: list[str]) -> PruneRule | None:
         errors.append("prune.max_paragraphs: expected a non-negative integer")
         return None
     return prune_rule(tokens, max_paragraphs)
+
+
+def _parse_strip_tags(table: Any, errors: list[str]) -> tuple[str, ...]:
+    tags = table.get("tags", []) if isinstance(table, dict) else []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) and _TAG_NAME.match(tag) for tag in tags):
+        errors.append("prune.tags: expected a list of lower-case tag names (a-z, 0-9)")
+        return ()
+    return tuple(sorted(set(tags)))
 
 
 def prune_rule(tokens: Sequence[str], max_paragraphs: int) -> PruneRule | None:
@@ -467,7 +478,8 @@ def feed_headline(entry: Entry) -> str | None:
 
 
 def trafilatura_options(metadata: bool = True) -> dict[str, Any]:
-    """How this tool asks trafilatura for a page's text (the benchmark prices the same call)."""
+    """How this tool asks trafilatura for a page's text, and for its metadata when ``metadata``:
+    the benchmark prices this call on each page as served, as the library's cost."""
     from trafilatura.deduplication import LRUCache
 
     # A fresh LRUCache per page: the default cache is global to the process, so what it dedupes
@@ -491,7 +503,10 @@ def trafilatura_options(metadata: bool = True) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    document: Any  # trafilatura's Document
+    text: str  # trafilatura's text: one block a line
+    title: str | None  # the page's metadata, when it was asked for
+    author: str | None
+    date: str | None
     headings: tuple[str, ...]  # the page's <h1> texts: its headline, whatever its title says
 
 
@@ -499,15 +514,27 @@ def _run_trafilatura(url: str, html: str | bytes, metadata: bool) -> Extraction 
     # Imported here, not with the module: the main process needs this module's fallbacks and rules
     # but extracts nothing itself (the workers do), and trafilatura costs 0.2 s to import.
     import trafilatura
+    from trafilatura.settings import Document
 
     tree = trafilatura.load_html(html)  # as bare_extraction loads it; it extracts from a copy
     if tree is None:
         return None
     headings = tuple(clean_line(heading.text_content()) for heading in tree.iter("h1"))
-    prune = prune_xpath(tree, boilerplate().prune)
-    options = trafilatura_options(metadata)
+    # What bare_extraction(with_metadata=True) would find, read from the whole page before anything
+    # is stripped: a byline or a date may sit in an aside or a footer.
+    found = trafilatura.extract_metadata(tree, url, dict(DATE_PARAMS)) if metadata else None
+    rules = boilerplate()
+    # trafilatura deletes these tags itself, but only after its XPath prunes have scanned the whole
+    # page, most of its cost (see boilerplate.toml).
+    etree.strip_elements(tree, *rules.strip_tags, with_tail=False)
+    prune = prune_xpath(tree, rules.prune)
+    options = trafilatura_options(metadata=False)
     document = trafilatura.bare_extraction(tree, url=url, prune_xpath=prune or None, **options)
-    return None if document is None else Extraction(document, headings)
+    if not isinstance(document, Document):  # None: no main text found
+        return None
+    if found is None:
+        return Extraction(document.text or "", None, None, None, headings)
+    return Extraction(document.text or "", found.title, found.author, found.date, headings)
 
 
 # A page of our own, extracted once in each worker while the feeds download. Its host is one that the
@@ -544,10 +571,9 @@ def _decoded(body: bytes, content_type: str) -> str | bytes:
 
 
 def _page_from_document(url: str, body: bytes, found: Extraction, headline: str | None) -> PageText:
-    document = found.document
-    title = clean_line(document.title or "") if headline is None else headline
+    title = clean_line(found.title or "") if headline is None else headline
     rules = boilerplate()
-    paragraphs = drop_boilerplate(split_paragraphs(document.text or ""), rules, (title, *found.headings))
+    paragraphs = drop_boilerplate(split_paragraphs(found.text), rules, (title, *found.headings))
     main_text = "\n\n".join(drop_lead_fragments(drop_reader_comments(paragraphs, rules.comments)))
     if len(main_text) < MIN_TEXT_CHARS:
         return _no_text(url, f"too little text ({len(main_text)} characters)")
@@ -555,8 +581,8 @@ def _page_from_document(url: str, body: bytes, found: Extraction, headline: str 
         url=url,
         text=main_text,
         title=title,
-        author=clean_line(document.author or ""),
-        published=_page_date(document.date),
+        author=clean_line(found.author or ""),
+        published=_page_date(found.date),
         language=page_language(body),
         origin="page",
     )

@@ -13,10 +13,13 @@ from digest.timings import timing_lines
 from tests.bench.farm import Farm, FarmServer, FarmSpec
 from tests.bench.run import (
     CORES,
+    COST_RUNS,
     PeakRss,
     StageCosts,
     Workspace,
     beyond_library_s,
+    build_extract_pages,
+    cpu_of_each,
     idle_core_s,
     own_code_s,
     priced,
@@ -58,6 +61,23 @@ def test_each_stage_cost_is_the_lesser_of_two_measurements() -> None:
     later = StageCosts(parse_s=0.0003, extract_s=0.013, render_s=0.001, store_s=0.00004)
     assert COSTS.least(later) == StageCosts(0.0003, 0.012, 0.001, 0.00004)
     assert later.least(COSTS) == COSTS.least(later)
+
+
+def test_compared_costs_are_measured_in_turns() -> None:
+    calls: list[str] = []
+    figures = cpu_of_each([lambda: calls.append("library"), lambda: calls.append("ours")])
+    assert calls == ["library", "ours"] * (1 + COST_RUNS) and len(figures) == 2
+
+
+def test_the_build_extraction_step_is_priced_on_the_farm_pages() -> None:
+    with FarmServer(Farm(FarmSpec(feeds=2, items=2))) as server:
+        jobs = [
+            (server.url(item.path), resource.body, resource.content_type, item)
+            for item in server.farm.all_items()
+            for resource in [server.resources[item.path]]
+        ]
+        pages = build_extract_pages(jobs)
+    assert len(pages) == 4 and all(page.text and page.fallback_reason is None for page in pages)
 
 
 def test_own_code_is_the_editorial_stages_and_the_store_priced_per_article() -> None:

@@ -284,6 +284,40 @@ def test_bundled_boilerplate_file_is_valid() -> None:
     assert rules.prune is not None and rules.prune.tokens.search("newsletter-signup")
 
 
+def test_the_stripped_tags_are_all_ones_trafilatura_deletes_itself() -> None:
+    # Stripping them first spares trafilatura's XPath prunes most of a page; a tag it keeps would
+    # change the text instead (checked on 221 farm, sample, case and documentation pages).
+    from trafilatura.settings import MANUALLY_CLEANED
+
+    strip_tags = set(boilerplate().strip_tags)
+    assert {"nav", "footer", "svg"} <= strip_tags <= set(MANUALLY_CLEANED)
+    assert not strip_tags & {"head", "script", "header", "article", "main", "p"}
+
+
+BYLINE_IN_FOOTER = (
+    "<html><head><title>Regulator sets duties</title></head><body><article><h1>Regulator sets duties</h1>"
+    + "".join(
+        f"<p>The regulator (paragraph {n}) set out new duties for platforms on abuse.</p>" for n in range(5)
+    )
+    + "<p>Reports rose<svg viewBox='0 0 1 1'><path d='M0 0'/></svg> by a third, the regulator said.</p>"
+    + "</article><footer><p class='byline'>By <a rel='author' href='/people/jane-roe'>Jane Roe</a></p>"
+    + "<time datetime='2026-11-17T09:30:00Z'>17 November</time></footer></body></html>"
+).encode()
+
+
+def test_the_metadata_is_read_from_the_whole_page_before_it_is_stripped() -> None:
+    # The byline and the date sit in the footer, which is stripped before the text is extracted
+    # (measured: stripped first, trafilatura finds neither).
+    result = extract_page(URL, BYLINE_IN_FOOTER, "text/html")
+    assert (result.author, result.published) == ("Jane Roe", datetime(2026, 11, 17, 9, 30, tzinfo=UTC))
+    assert "Jane Roe" not in result.text
+
+
+def test_the_text_after_a_stripped_element_stays() -> None:
+    result = extract_page(URL, BYLINE_IN_FOOTER, "text/html", headline="Regulator sets duties")
+    assert "Reports rose by a third, the regulator said." in result.text.split("\n\n")
+
+
 def article_page(extra: str, body_class: str = "analysis-content") -> bytes:
     paragraphs = "".join(
         f"<p>The regulator (paragraph {n}) set out new duties for platforms on reporting abuse.</p>"
@@ -359,6 +393,8 @@ def test_prune_selects_the_elements_of_every_value_holding_a_token_and_no_other(
         ({"max_chars": 10, "prune": {"class_or_id": ["it's"]}}, "prune.class_or_id"),
         ({"max_chars": 10, "prune": {"class_or_id": ["a"], "depth": 1}}, "prune.depth: unknown key"),
         ({"max_chars": 10, "prune": {"max_paragraphs": -1}}, "prune.max_paragraphs"),
+        ({"max_chars": 10, "prune": {"tags": ["Nav"]}}, "prune.tags"),
+        ({"max_chars": 10, "prune": {"tags": "nav"}}, "prune.tags"),
         ({"max_chars": 10, "reader_comments": {"colour": 1}}, "reader_comments.colour: unknown key"),
         ({"max_chars": 10, "reader_comments": {"line_chars": -5}}, "reader_comments.line_chars"),
         ({"max_chars": 10, "reader_comments": {"controls": "reply"}}, "reader_comments.controls"),
