@@ -532,9 +532,8 @@ def _run_trafilatura(url: str, html: str | bytes, metadata: bool) -> Extraction 
     document = trafilatura.bare_extraction(tree, url=url, prune_xpath=prune or None, **options)
     if not isinstance(document, Document):  # None: no main text found
         return None
-    if found is None:
-        return Extraction(document.text or "", None, None, None, headings)
-    return Extraction(document.text or "", found.title, found.author, found.date, headings)
+    title, author, date = (found.title, found.author, found.date) if found else (None, None, None)
+    return Extraction(document.text or "", title, author, date, headings)
 
 
 # A page of our own, extracted once in each worker while the feeds download. Its host is one that the

@@ -345,13 +345,9 @@ def stage_costs(server: FarmServer) -> StageCosts:
     sample = items[:: max(1, len(items) // EXTRACT_SAMPLE)]
     pages = [(server.resources[item.path].body, asks_for_metadata(item)) for item in sample]
     jobs = [
-        (
-            server.url(item.path),
-            server.resources[item.path].body,
-            server.resources[item.path].content_type,
-            item,
-        )
+        (server.url(item.path), resource.body, resource.content_type, item)
         for item in sample
+        for resource in [server.resources[item.path]]
     ]
     # In turns, run by run: the host's speed drifts over minutes, and the two are compared.
     library, ours = cpu_of_each([lambda: extract_pages(pages), lambda: build_extract_pages(jobs)])
