@@ -343,12 +343,12 @@ def stage_costs(server: FarmServer) -> StageCosts:
     items = farm.all_items()
     feeds = [(server.url(path), server.resources[path]) for path in farm.feed_paths()]
     sample = items[:: max(1, len(items) // EXTRACT_SAMPLE)]
-    pages = [(server.resources[item.path].body, asks_for_metadata(item)) for item in sample]
     jobs = [
         (server.url(item.path), resource.body, resource.content_type, item)
         for item in sample
         for resource in [server.resources[item.path]]
     ]
+    pages = [(body, asks_for_metadata(item)) for _, body, _, item in jobs]
     # In turns, run by run: the host's speed drifts over minutes, and the two are compared.
     library, ours = cpu_of_each([lambda: extract_pages(pages), lambda: build_extract_pages(jobs)])
     return StageCosts(
@@ -364,13 +364,7 @@ def cpu_of(work: Callable[[], object]) -> float:
     """The least CPU time of ``COST_RUNS`` runs of ``work``, after one to warm up (imports, caches):
     what else the machine is doing can only add to a run, so the least is the cost. The CPU of the
     child processes ``work`` waits for (the search indexer) counts, as it counts in a build."""
-    work()
-    runs = []
-    for _ in range(COST_RUNS):
-        started = _cpu_with_children()
-        work()
-        runs.append(_cpu_with_children() - started)
-    return min(runs)
+    return cpu_of_each([work])[0]
 
 
 def cpu_of_each(works: Sequence[Callable[[], object]]) -> list[float]:
