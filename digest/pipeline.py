@@ -88,7 +88,7 @@ def build(config: Config, store: Store, options: BuildOptions) -> BuildReport:
         lap("feeds and pages")
 
         articles = with_feed_hints(store.articles(options.now, config.editions.max_age_days), config.feeds)
-        judgements = derived.judgements_for(articles, store, lambda fresh: judge_articles(fresh, workers))
+        judgements = derived.judgements_for(articles, store, partial(start_judging, workers=workers))
         kept = [article for article in articles if judgements[article.id].on_topic]
         lap("relevance")
         composed = derived.stories_for(
@@ -462,9 +462,10 @@ def content_of(page: OutputFile, out_dir: Path) -> bytes:
     return (out_dir / page.path).read_bytes() if page.kept else page.content
 
 
-def judge_articles(articles: Sequence[Article], workers: Workers) -> dict[str, Judgement]:
-    judged = workers.map_chunks(judge_chunk, articles)
-    return {article.id: judgement for article, judgement in zip(articles, judged, strict=True)}
+def start_judging(articles: Sequence[Article], workers: Workers) -> Callable[[], dict[str, Judgement]]:
+    """Start judging ``articles`` in the workers; the function returned waits for the judgements."""
+    waiting = workers.start_chunks(judge_chunk, articles)
+    return lambda: {article.id: judgement for article, judgement in zip(articles, waiting(), strict=True)}
 
 
 def judge_chunk(articles: Sequence[Article]) -> list[Judgement]:
@@ -488,12 +489,12 @@ def compose_stories(
     from digest import cluster, stories
 
     read = derived.reused_each(
-        "traits", kept, store, partial(workers.map_chunks, stories.read_articles), derived.article_digest
+        "traits", kept, store, partial(workers.start_chunks, stories.read_articles), derived.article_digest
     )
     traits, facts = stories.apart(kept, read)
     clusters = cluster.cluster_articles(kept, traits)
     jobs = stories.story_jobs(clusters, kept, judgements, feeds, facts)
-    compose = partial(workers.map_chunks, stories.compose_jobs)
+    compose = partial(workers.start_chunks, stories.compose_jobs)
     composed = derived.reused_each("cluster stories", jobs, store, compose, stories.job_digest)
     with_reasons = stories.with_grouping_reasons(composed, clusters)
     return [(story, cluster.article_ids) for story, cluster in zip(with_reasons, clusters, strict=True)]
@@ -501,7 +502,7 @@ def compose_stories(
 
 def sections_for(stories: Sequence[Story], store: Store, workers: Workers) -> dict[str, str]:
     """Story id -> its edition section; a story unchanged since the last build keeps its section."""
-    compute = partial(workers.map_chunks, editions_stage.sections_of)
+    compute = partial(workers.start_chunks, editions_stage.sections_of)
     sections = derived.reused_each("sections", stories, store, compute, editions_stage.section_key)
     return {story.id: section for story, section in zip(stories, sections, strict=True)}
 

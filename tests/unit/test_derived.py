@@ -2,13 +2,14 @@
 
 import pickle
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from digest import derived
+from digest.derived import at_once
 from digest.records import Article, Cluster, FeedSource, Judgement, OutputFile, Problem, Source, Story, Tags
 from digest.render.search import Period
 from digest.store import Store
@@ -43,12 +44,12 @@ def test_only_new_or_changed_articles_are_judged_again(tmp_path: Path) -> None:
     articles = [_article(n) for n in range(3)]
     with Store.open(tmp_path / "s.sqlite") as store:
         first = CountingJudge()
-        judged = derived.judgements_for(articles, store, first)
+        judged = derived.judgements_for(articles, store, at_once(first))
         assert first.judged == ["a0", "a1", "a2"]
 
         again = CountingJudge()
         changed = [articles[0], replace(articles[1], text="A corrected body."), _article(3)]
-        rejudged = derived.judgements_for(changed, store, again)
+        rejudged = derived.judgements_for(changed, store, at_once(again))
     assert again.judged == ["a1", "a3"]
     assert rejudged["a0"] == judged["a0"]
     assert rejudged["a1"].score == len("A corrected body.")
@@ -331,11 +332,45 @@ def test_each_value_is_computed_once_and_values_no_longer_asked_for_are_dropped(
         return [len(item) for item in items]
 
     with Store.open(tmp_path / "s.sqlite") as store:
-        assert derived.reused_each("lengths", ["a", "bb"], store, lengths) == [1, 2]
-        assert derived.reused_each("lengths", ["bb", "ccc", "a"], store, lengths) == [2, 3, 1]
-        assert derived.reused_each("lengths", ["ccc"], store, lengths) == [3]
-        assert derived.reused_each("lengths", ["a"], store, lengths) == [1]
+        assert derived.reused_each("lengths", ["a", "bb"], store, at_once(lengths)) == [1, 2]
+        assert derived.reused_each("lengths", ["bb", "ccc", "a"], store, at_once(lengths)) == [2, 3, 1]
+        assert derived.reused_each("lengths", ["ccc"], store, at_once(lengths)) == [3]
+        assert derived.reused_each("lengths", ["a"], store, at_once(lengths)) == [1]
     assert calls == [["a", "bb"], ["ccc"], ["a"]]  # "a" was dropped when a build no longer had it
+
+
+EVENTS: list[str] = []
+
+
+@dataclass(frozen=True)
+class Logged:
+    """A saved value that notes each time it is read back from the store."""
+
+    size: int
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        EVENTS.append(f"read {state['size']}")
+        object.__setattr__(self, "size", state["size"])
+
+
+def test_the_new_values_are_started_before_the_saved_ones_are_read(tmp_path: Path) -> None:
+    def start(items: Sequence[str]) -> Callable[[], list[Logged]]:
+        EVENTS.append(f"started {list(items)}")
+
+        def wait() -> list[Logged]:
+            EVENTS.append("waited")
+            return [Logged(len(item)) for item in items]
+
+        return wait
+
+    with Store.open(tmp_path / "s.sqlite") as store:
+        derived.reused_each("sizes", ["a", "bb"], store, start)
+        EVENTS.clear()
+        values = derived.reused_each("sizes", ["a", "bb", "cccc"], store, start)
+    assert values == [Logged(1), Logged(2), Logged(4)]
+    assert EVENTS[0] == "started ['cccc']"  # the workers work it out while the saved values are read
+    assert sorted(EVENTS[1:3]) == ["read 1", "read 2"]
+    assert EVENTS[3:] == ["waited"]
 
 
 def test_a_build_writes_only_the_values_it_worked_out_and_a_damaged_one_is_worked_out_again(
@@ -349,17 +384,17 @@ def test_a_build_writes_only_the_values_it_worked_out_and_a_damaged_one_is_worke
 
     words = ["a", "bb", "ccc"]
     with Store.open(tmp_path / "s.sqlite") as store:
-        derived.reused_each("lengths", words, store, lengths)
+        derived.reused_each("lengths", words, store, at_once(lengths))
         written = store.db.total_changes
-        assert derived.reused_each("lengths", words, store, lengths) == [1, 2, 3]
+        assert derived.reused_each("lengths", words, store, at_once(lengths)) == [1, 2, 3]
         assert store.db.total_changes == written  # nothing new: nothing written
         bb = derived.digest_of("bb")
         with store.db:
             store.db.execute("UPDATE derived_items SET value = ? WHERE key = ?", (b"not a pickle", bb))
-        assert derived.reused_each("lengths", [*words, "dddd"], store, lengths) == [1, 2, 3, 4]
+        assert derived.reused_each("lengths", [*words, "dddd"], store, at_once(lengths)) == [1, 2, 3, 4]
         assert store.db.total_changes == written + 3  # the damaged value and the new one, after the damage
         assert sorted(pickle.loads(v) for v in store.derived_items("lengths").values()) == [1, 2, 3, 4]
-    assert calls == [words, ["bb", "dddd"]]
+    assert calls == [words, ["dddd"], ["bb"]]  # the new value is started before the damage is found
 
 
 def test_a_story_job_is_keyed_by_its_articles_whole_text() -> None:
