@@ -60,12 +60,6 @@ class Workers:
                 ready.result()  # every worker forked now, not later from a thread
         return self._pool
 
-    def map_chunks(
-        self, work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item]
-    ) -> list[Result]:
-        """``work(items)``, done in chunks spread over the workers; results in the order of ``items``."""
-        return self.start_chunks(work, items)()
-
     def start_few(
         self, work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item]
     ) -> Callable[[], list[Result]]:

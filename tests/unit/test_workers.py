@@ -26,7 +26,7 @@ def dies_in_a_worker(numbers: Sequence[int]) -> list[int]:
 def test_chunks_come_back_in_order_from_more_than_one_process() -> None:
     numbers = list(range(200))
     with worker_pool(2) as workers:
-        results = workers.map_chunks(squares, numbers)
+        results = workers.start_chunks(squares, numbers)()
     assert [square for square, _ in results] == [n * n for n in numbers]
     assert MAIN_PID not in {pid for _, pid in results}
 
@@ -34,16 +34,18 @@ def test_chunks_come_back_in_order_from_more_than_one_process() -> None:
 def test_too_few_jobs_or_one_worker_run_in_this_process() -> None:
     with worker_pool(2) as workers:
         assert workers.executor(MIN_JOBS - 1) is INLINE
-        assert {pid for _, pid in workers.map_chunks(squares, [1, 2, 3])} == {MAIN_PID}
+        assert {pid for _, pid in workers.start_chunks(squares, [1, 2, 3])()} == {MAIN_PID}
     assert Workers(1).executor(1000) is INLINE
 
 
 def test_the_chunk_of_a_worker_that_died_is_done_in_this_process(caplog: pytest.LogCaptureFixture) -> None:
     numbers = list(range(100))
     with worker_pool(2) as workers:
-        assert workers.map_chunks(dies_in_a_worker, numbers) == [n + 1 for n in numbers]
+        assert workers.start_chunks(dies_in_a_worker, numbers)() == [n + 1 for n in numbers]
         assert "worker process died" in caplog.text
-        assert workers.map_chunks(dies_in_a_worker, numbers) == [n + 1 for n in numbers]  # pool gone: inline
+        assert workers.start_chunks(dies_in_a_worker, numbers)() == [
+            n + 1 for n in numbers
+        ]  # pool gone: inline
         assert "going on in the main process" in caplog.text
 
 
@@ -88,7 +90,7 @@ def test_warming_runs_in_the_workers_and_never_here() -> None:
     with worker_pool(2) as workers:
         executor = workers.executor(MIN_JOBS)
         workers.warm(executor, import_warmed)
-        assert any(workers.map_chunks(warmed_here, list(range(4 * MIN_JOBS))))
+        assert any(workers.start_chunks(warmed_here, list(range(4 * MIN_JOBS)))())
     Workers(1).warm(INLINE, import_warmed)  # one core: nothing runs ahead of its need
     assert WARMED not in sys.modules
 
