@@ -3,7 +3,8 @@
 Checks: the bundle indexes exactly the story pages, with the tag and jurisdiction filters; the same pages
 give a byte-identical bundle in every run (Pagefind alone does not: its filter values come in a random
 order, five runs without the reordering differ), so a rebuild with no change writes no file; the
-reordered bundle still decodes and names its files consistently; a missing binary is a ``Problem``.
+reordered bundle still decodes and names its files consistently; a missing binary is a ``Problem``;
+Pagefind writes to a folder in memory when there is one with room, and the bundle is the same.
 """
 
 from __future__ import annotations
@@ -104,6 +105,47 @@ def test_a_staged_site_gives_the_same_bundle_and_is_left_as_it_was(
     bundle, problems = index_site(site, "en")
     assert problems == [] and bundle == _bundle(pages)
     assert sorted(path.relative_to(site) for path in site.rglob("*")) == before  # the bundle went elsewhere
+
+
+# --- where Pagefind writes ------------------------------------------------------------------------
+
+
+def test_pagefind_writes_in_memory_when_the_folder_has_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TMPDIR", raising=False)
+    assert search.scratch_parent(10 * 2**20, memory=tmp_path) == tmp_path
+    assert search.scratch_parent(2**62, memory=tmp_path) is None  # no room: the system's temporary folder
+    assert search.scratch_parent(1, memory=tmp_path / "not-here") is None
+    (tmp_path / "a-file").write_text("not a folder")
+    assert search.scratch_parent(1, memory=tmp_path / "a-file") is None
+
+
+def test_a_temporary_folder_the_operator_chose_is_kept_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    assert search.scratch_parent(1, memory=tmp_path) is None
+
+
+def test_the_bundle_is_the_same_whichever_folder_pagefind_wrote_to(
+    pages: list[OutputFile], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TMPDIR", raising=False)
+    chosen: list[Path | None] = []
+    choose = search.scratch_parent
+
+    def noted(needed: int) -> Path | None:
+        chosen.append(choose(needed))
+        return chosen[-1]
+
+    monkeypatch.setattr(search, "scratch_parent", noted)
+    in_memory = _bundle(pages)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    on_disk = _bundle(pages)
+    assert chosen[-1] is None and on_disk == in_memory
+    if search.MEMORY_FOLDER.is_dir():  # Linux
+        assert chosen[0] == search.MEMORY_FOLDER
 
 
 # --- one bundle per period -------------------------------------------------------------------------
